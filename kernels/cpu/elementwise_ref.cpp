@@ -1,0 +1,72 @@
+// Row-wise ops of the forward pass: RMSNorm, RoPE, SwiGLU, residual add.
+#include <cmath>
+
+#include "kernels/cpu/cpu_ops.h"
+
+namespace phirun {
+
+void CpuOps::rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps,
+                      float* out) {
+  for (int64_t t = 0; t < n_rows; ++t) {
+    const float* row = x + t * dim;
+    double sum_squares = 0.0;  // double: dim can be thousands of values of mixed magnitude
+    for (int64_t i = 0; i < dim; ++i) sum_squares += double(row[i]) * row[i];
+    const float inverse_rms = float(1.0 / std::sqrt(sum_squares / double(dim) + double(eps)));
+    for (int64_t i = 0; i < dim; ++i) out[t * dim + i] = row[i] * inverse_rms * weight[i];
+  }
+}
+
+// Frequencies are computed as Hugging Face does (inverse frequency and angle in float32), so
+// positions far into the context agree with the reference to float rounding.
+void rope_angles_ref(int64_t position, const RopeParams& params, float* cosines, float* sines) {
+  for (int64_t i = 0; i < params.rotary_dims / 2; ++i) {
+    const float exponent = float(2 * i) / float(params.rotary_dims);
+    const float inverse_frequency = float(1.0 / std::pow(double(params.theta), double(exponent)));
+    const float angle = float(position) * inverse_frequency;
+    cosines[i] = float(std::cos(double(angle)));
+    sines[i] = float(std::sin(double(angle)));
+  }
+}
+
+void rope_head_ref(float* head, const float* cosines, const float* sines, const RopeParams& params) {
+  // Dims past rotary_dims pass through unchanged (partial rotary).
+  const int64_t half = params.rotary_dims / 2;
+  const bool adjacent = params.pairing == RopePairing::Adjacent;
+  for (int64_t i = 0; i < half; ++i) {
+    const int64_t a = adjacent ? 2 * i : i;
+    const int64_t b = adjacent ? 2 * i + 1 : i + half;
+    const float x0 = head[a], x1 = head[b];
+    head[a] = x0 * cosines[i] - x1 * sines[i];
+    head[b] = x0 * sines[i] + x1 * cosines[i];
+  }
+}
+
+void CpuOps::rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t start_position,
+                  const RopeParams& params) {
+  // Every layer rotates Q and K at the same positions: compute the angles once per forward step.
+  const int64_t half = params.rotary_dims / 2;
+  if (rope_table_.start_position != start_position || rope_table_.n_rows < n_rows ||
+      rope_table_.theta != params.theta || rope_table_.rotary_dims != params.rotary_dims) {
+    rope_table_.cosines.resize(size_t(n_rows * half));
+    rope_table_.sines.resize(size_t(n_rows * half));
+    for (int64_t t = 0; t < n_rows; ++t)
+      rope_angles_ref(start_position + t, params, &rope_table_.cosines[size_t(t * half)],
+                      &rope_table_.sines[size_t(t * half)]);
+    rope_table_ = {start_position, n_rows, params.theta, params.rotary_dims,
+                   std::move(rope_table_.cosines), std::move(rope_table_.sines)};
+  }
+  for (int64_t t = 0; t < n_rows; ++t)
+    for (int64_t h = 0; h < n_heads; ++h)
+      rope_head_ref(x + (t * n_heads + h) * head_dim, &rope_table_.cosines[size_t(t * half)],
+                    &rope_table_.sines[size_t(t * half)], params);
+}
+
+void CpuOps::swiglu(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void CpuOps::add(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+}  // namespace phirun

@@ -1,0 +1,77 @@
+// The op interface: the seam between a model's forward pass and a device. A forward pass is
+// written once against `Ops`; each back end (CPU now, CUDA later) implements the set.
+// Activation pointers are the back end's own memory: host memory for the CPU.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "kernels/quant/tensor_type.h"
+
+namespace phirun {
+
+// A weight matrix of `rows` rows of `cols` elements each, stored row after row in `type`.
+// y = W x multiplies rows by the activation vector: W is [out_features][in_features].
+struct MatrixView {
+  TensorType type = TensorType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+};
+
+// One layer of the KV cache of one sequence: keys and values laid out
+// [kv_head][position][head_dim], F16 or F32.
+struct KvLayerView {
+  TensorType type = TensorType::F16;
+  int64_t n_kv_heads = 0;
+  int64_t capacity = 0;  // positions allocated
+  int64_t head_dim = 0;
+  void* keys = nullptr;
+  void* values = nullptr;
+};
+
+enum class RopePairing {
+  Adjacent,  // rotate dims (2i, 2i+1): llama.cpp's layout for `llama` GGUFs (Q/K rows permuted)
+  Halves,    // rotate dims (i, i + d/2): Hugging Face's rotate_half layout
+};
+
+struct RopeParams {
+  float theta = 10000.0f;
+  int64_t rotary_dims = 0;  // the first rotary_dims of each head rotate (partial rotary)
+  RopePairing pairing = RopePairing::Adjacent;
+};
+
+struct AttentionParams {
+  int64_t n_heads = 0;
+  int64_t head_dim = 0;
+  float scale = 1.0f;  // usually 1/sqrt(head_dim)
+};
+
+class Ops {
+ public:
+  virtual ~Ops() = default;
+
+  // out[t][:] = row ids[t] of the table, as floats.
+  virtual void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) = 0;
+  // out[t] = x[t] / rms(x[t]) * weight, over n_rows rows of `dim`.
+  virtual void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps,
+                        float* out) = 0;
+  // y[t][r] = dot(W row r, x[t]) for t < n_rows: y is [n_rows][W.rows], x is [n_rows][W.cols].
+  virtual void matmul(const MatrixView& weight, const float* x, int64_t n_rows, float* y) = 0;
+  // Rotates x [n_rows][n_heads][head_dim] in place; row t sits at position start_position + t.
+  virtual void rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t start_position,
+                    const RopeParams& params) = 0;
+  // Writes k and v ([n_rows][n_kv_heads * head_dim]) into the cache at start_position onwards.
+  virtual void store_kv(const KvLayerView& cache, const float* k, const float* v, int64_t n_rows,
+                        int64_t start_position) = 0;
+  // Causal attention of q [n_rows][n_heads * head_dim] (row t at start_position + t) over the
+  // cache positions 0 ..= start_position + t; grouped-query heads share KV heads in order.
+  virtual void attention(const float* q, int64_t n_rows, int64_t start_position, const KvLayerView& cache,
+                         const AttentionParams& params, float* out) = 0;
+  // out[i] = silu(gate[i]) * up[i]
+  virtual void swiglu(const float* gate, const float* up, int64_t n, float* out) = 0;
+  // x[i] += y[i]
+  virtual void add(float* x, const float* y, int64_t n) = 0;
+};
+
+}  // namespace phirun

@@ -1,0 +1,45 @@
+// A loaded model: the validated GGUF mapping, its config, weight views into the mapping, its
+// tokenizer and chat template, and the thread pool its sessions compute on.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kernels/cpu/thread_pool.h"
+#include "models/model_config.h"
+#include "runtime/gguf.h"
+#include "tokenizer/tokenizer.h"
+
+namespace phirun {
+
+struct LoadOptions {
+  int n_threads = 0;  // 0: one per physical core
+};
+
+class Model {
+ public:
+  // Throws std::runtime_error("PATH: problem") for a missing, malformed or unsupported file.
+  static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+
+  const GgufFile& file() const { return file_; }
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::string& chat_template() const { return chat_template_; }  // empty when the file has none
+  ThreadPool& thread_pool() const { return *pool_; }
+
+ private:
+  Model() = default;
+
+  GgufFile file_;
+  ModelConfig config_;
+  ModelWeights weights_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::string chat_template_;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+// Fills and checks the config from GGUF metadata (exposed for tests).
+ModelConfig config_from_gguf(const GgufFile& file);
+
+}  // namespace phirun

@@ -1,0 +1,158 @@
+// From a validated GGUF file to a Model: hyper-parameters checked for consistency, every weight
+// tensor checked for presence, type and shape before a view into the mapping is made.
+#include <cmath>
+#include <stdexcept>
+
+#include "runtime/model.h"
+#include "runtime/tokenizer_loader.h"
+
+namespace phirun {
+
+namespace {
+
+// Architectures whose forward pass phirun has, with their GGUF key prefix.
+constexpr std::string_view kSupportedArchitectures[] = {"llama"};
+
+// Upper bounds on hyper-parameters: far above any model we run, low enough that a lying file
+// cannot make us allocate or loop absurdly.
+constexpr uint64_t kMaxLayers = 1024;
+constexpr uint64_t kMaxWidth = 1 << 17;
+constexpr uint64_t kMaxContext = 1 << 24;
+
+[[noreturn]] void fail(const GgufFile& file, const std::string& problem) {
+  throw std::runtime_error(file.error_prefix() + problem);
+}
+
+int64_t bounded(const GgufFile& file, const std::string& key, uint64_t value, uint64_t max) {
+  if (value == 0 || value > max)
+    fail(file, key + " = " + std::to_string(value) + " is out of range (1 to " + std::to_string(max) + ")");
+  return int64_t(value);
+}
+
+}  // namespace
+
+ModelConfig config_from_gguf(const GgufFile& file) {
+  ModelConfig config;
+  config.architecture = file.get_string("general.architecture");
+  bool supported = false;
+  for (std::string_view name : kSupportedArchitectures) supported |= config.architecture == name;
+  if (!supported)
+    fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama)");
+  const std::string prefix = config.architecture + ".";
+  auto get = [&](const std::string& key, uint64_t max) {
+    return bounded(file, prefix + key, file.get_uint(prefix + key), max);
+  };
+
+  config.n_layers = get("block_count", kMaxLayers);
+  config.hidden_size = get("embedding_length", kMaxWidth);
+  config.n_heads = get("attention.head_count", kMaxWidth);
+  config.n_kv_heads = get("attention.head_count_kv", kMaxWidth);
+  config.ffn_size = get("feed_forward_length", kMaxWidth * 8);
+  config.context_length = get("context_length", kMaxContext);
+  if (config.hidden_size % config.n_heads != 0)
+    fail(file, prefix + "attention.head_count " + std::to_string(config.n_heads) +
+                   " does not divide embedding_length " + std::to_string(config.hidden_size));
+  if (config.n_heads % config.n_kv_heads != 0)
+    fail(file, prefix + "attention.head_count_kv " + std::to_string(config.n_kv_heads) +
+                   " does not divide head_count " + std::to_string(config.n_heads));
+  config.head_dim = config.hidden_size / config.n_heads;
+  if (auto key_length = file.find_uint(prefix + "attention.key_length"))
+    config.head_dim = bounded(file, prefix + "attention.key_length", *key_length, kMaxWidth);
+
+  const double eps = file.find_float(prefix + "attention.layer_norm_rms_epsilon").value_or(1e-5);
+  if (!std::isfinite(eps) || eps <= 0.0 || eps >= 1.0)
+    fail(file, prefix + "attention.layer_norm_rms_epsilon = " + std::to_string(eps) + " is not in (0, 1)");
+  config.rms_eps = float(eps);
+
+  const double theta = file.find_float(prefix + "rope.freq_base").value_or(10000.0);
+  if (!std::isfinite(theta) || theta <= 1.0)
+    fail(file, prefix + "rope.freq_base = " + std::to_string(theta) + " is not a finite number above 1");
+  config.rope.theta = float(theta);
+  config.rope.rotary_dims = int64_t(file.find_uint(prefix + "rope.dimension_count").value_or(uint64_t(config.head_dim)));
+  if (config.rope.rotary_dims <= 0 || config.rope.rotary_dims > config.head_dim || config.rope.rotary_dims % 2 != 0)
+    fail(file, prefix + "rope.dimension_count = " + std::to_string(config.rope.rotary_dims) +
+                   " must be even and at most the head size " + std::to_string(config.head_dim));
+  // llama.cpp's converter permutes the Q and K rows of `llama` models so that RoPE rotates
+  // adjacent pairs; the math is the same as Hugging Face's rotate_half on unpermuted rows.
+  config.rope.pairing = RopePairing::Adjacent;
+  return config;
+}
+
+namespace {
+
+MatrixView matrix(const GgufFile& file, const std::string& name, int64_t rows, int64_t cols) {
+  const GgufTensor* tensor = file.find_tensor(name);
+  if (!tensor) fail(file, "required tensor " + name + " is missing");
+  if (tensor->n_dims != 2 || tensor->ne[0] != cols || tensor->ne[1] != rows)
+    fail(file, "tensor " + name + " has shape [" + std::to_string(tensor->ne[0]) + ", " +
+                   std::to_string(tensor->ne[1]) + (tensor->n_dims > 2 ? ", ..." : "") + "], expected [" +
+                   std::to_string(cols) + ", " + std::to_string(rows) + "]");
+  return MatrixView{tensor->type, rows, cols, tensor->data};
+}
+
+std::vector<float> vector_weights(const GgufFile& file, const std::string& name, int64_t size) {
+  const GgufTensor* tensor = file.find_tensor(name);
+  if (!tensor) fail(file, "required tensor " + name + " is missing");
+  if (tensor->n_elements != uint64_t(size) || tensor->ne[0] != size)
+    fail(file, "tensor " + name + " has " + std::to_string(tensor->n_elements) + " elements, expected " +
+                   std::to_string(size));
+  std::vector<float> values(size_t(size));
+  type_traits(tensor->type).dequantize(tensor->data, values.data(), size);
+  for (float value : values)
+    if (!std::isfinite(value)) fail(file, "tensor " + name + " holds a value that is not finite");
+  return values;
+}
+
+ModelWeights weights_from_gguf(const GgufFile& file, const ModelConfig& config) {
+  ModelWeights weights;
+  const GgufTensor* embedding = file.find_tensor("token_embd.weight");
+  if (!embedding) fail(file, "required tensor token_embd.weight is missing");
+  if (embedding->n_dims != 2) fail(file, "tensor token_embd.weight must be 2-D");
+  const int64_t vocab = embedding->ne[1];
+  const int64_t hidden = config.hidden_size;
+  const int64_t q_width = config.n_heads * config.head_dim;
+  const int64_t kv_width = config.n_kv_heads * config.head_dim;
+  weights.token_embedding = matrix(file, "token_embd.weight", vocab, hidden);
+  weights.output_norm = vector_weights(file, "output_norm.weight", hidden);
+  weights.output = file.find_tensor("output.weight") ? matrix(file, "output.weight", vocab, hidden)
+                                                     : weights.token_embedding;  // tied head
+  weights.layers.resize(size_t(config.n_layers));
+  for (int64_t l = 0; l < config.n_layers; ++l) {
+    const std::string block = "blk." + std::to_string(l) + ".";
+    LayerWeights& layer = weights.layers[size_t(l)];
+    layer.attn_norm = vector_weights(file, block + "attn_norm.weight", hidden);
+    layer.wq = matrix(file, block + "attn_q.weight", q_width, hidden);
+    layer.wk = matrix(file, block + "attn_k.weight", kv_width, hidden);
+    layer.wv = matrix(file, block + "attn_v.weight", kv_width, hidden);
+    layer.wo = matrix(file, block + "attn_output.weight", hidden, q_width);
+    layer.ffn_norm = vector_weights(file, block + "ffn_norm.weight", hidden);
+    layer.w_gate = matrix(file, block + "ffn_gate.weight", config.ffn_size, hidden);
+    layer.w_up = matrix(file, block + "ffn_up.weight", config.ffn_size, hidden);
+    layer.w_down = matrix(file, block + "ffn_down.weight", hidden, config.ffn_size);
+  }
+  return weights;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
+  std::unique_ptr<Model> model(new Model());
+  model->file_ = GgufFile::open(path);
+  const GgufFile& file = model->file_;
+  model->config_ = config_from_gguf(file);
+  model->weights_ = weights_from_gguf(file, model->config_);
+  model->config_.vocab_size = model->weights_.token_embedding.rows;
+
+  model->tokenizer_ = std::make_unique<Tokenizer>(vocab_from_gguf(file));
+  const Tokenizer& tokenizer = *model->tokenizer_;
+  if (tokenizer.vocab_size() > model->config_.vocab_size)
+    fail(file, "the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
+                   " tokens but the embedding only " + std::to_string(model->config_.vocab_size) + " rows");
+  model->chat_template_ = file.find_string("tokenizer.chat_template").value_or("");
+
+  const int threads = options.n_threads > 0 ? options.n_threads : ThreadPool::physical_core_count();
+  model->pool_ = std::make_unique<ThreadPool>(threads);
+  return model;
+}
+
+}  // namespace phirun

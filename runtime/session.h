@@ -1,0 +1,55 @@
+// One sequence being generated: its KV cache (sized to the context asked for, never to the
+// model's maximum), its position, and the forward pass over the model's weights.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kernels/cpu/cpu_ops.h"
+#include "models/llama.h"
+#include "runtime/model.h"
+
+namespace phirun {
+
+struct SessionOptions {
+  int64_t context_length = 0;          // 0: min(model's trained context, 4096)
+  TensorType kv_type = TensorType::F16;  // F16 or F32
+};
+
+class Session {
+ public:
+  // Throws std::runtime_error when the context asked for is out of range.
+  Session(const Model& model, const SessionOptions& options = {});
+
+  // Runs `tokens` after those already in the cache; returns the logits ([vocab]) of the last.
+  // Throws when the tokens would not fit in the context or an id is outside the vocabulary.
+  std::span<const float> append(std::span<const int32_t> tokens);
+  // Same, but returns the logits of every token ([tokens.size()][vocab]).
+  std::vector<float> append_all_logits(std::span<const int32_t> tokens);
+
+  // Forgets everything after the first `n_tokens` tokens (keys and values before stay valid).
+  void rewind_to(int64_t n_tokens);
+
+  int64_t position() const { return position_; }
+  int64_t context_length() const { return context_length_; }
+  uint64_t kv_cache_bytes() const { return kv_bytes_; }
+  const Model& model() const { return model_; }
+
+ private:
+  void check_fits(std::span<const int32_t> tokens) const;
+
+  const Model& model_;
+  int64_t context_length_;
+  int64_t position_ = 0;
+  // Left uninitialized: a position is always written before it is read, and untouched pages of
+  // a large context cost no memory until used.
+  std::unique_ptr<uint8_t[]> kv_storage_;
+  uint64_t kv_bytes_ = 0;
+  std::vector<KvLayerView> kv_layers_;
+  CpuOps ops_;
+  LlamaForward forward_;
+  std::vector<float> logits_;
+};
+
+}  // namespace phirun
