@@ -1,0 +1,73 @@
+#include "tools/cli_common.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "runtime/default_model.h"
+
+namespace phirun::cli {
+
+void add_model_flags(CLI::App& app, ModelFlags& flags) {
+  app.add_option("-m,--model", flags.model_path, "GGUF model file (default: SmolLM2-135M-Instruct from the cache)");
+  app.add_option("-t,--threads", flags.threads, "threads (default: physical cores)")->check(CLI::Range(1, 1024));
+  app.add_option("-c,--ctx-size", flags.context, "context length in tokens (default: min(model's, 4096))")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
+  app.add_option("--kv-type", flags.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
+}
+
+std::string resolve_model_path(const ModelFlags& flags) {
+  if (!flags.model_path.empty()) return flags.model_path;
+  const std::string path = default_model_path();
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error("no -m given and the default model is not at " + path + ": fetch it with " +
+                             kDefaultModelFetchCommand);
+  std::fprintf(stderr, "phirun: using the default model %s\n", path.c_str());
+  return path;
+}
+
+std::unique_ptr<Model> load_model(const ModelFlags& flags) {
+  LoadOptions options;
+  options.n_threads = flags.threads;
+  return Model::load(resolve_model_path(flags), options);
+}
+
+SessionOptions session_options(const ModelFlags& flags) {
+  SessionOptions options;
+  options.context_length = flags.context;
+  options.kv_type = flags.kv_type == "f32" ? TensorType::F32 : TensorType::F16;
+  return options;
+}
+
+std::string read_prompt(const std::string& prompt, const std::string& prompt_file) {
+  if (!prompt.empty() && !prompt_file.empty()) throw std::runtime_error("give the prompt with -p or -f, not both");
+  if (prompt_file.empty()) return prompt;
+  std::ifstream in(prompt_file, std::ios::binary);
+  if (!in) throw std::runtime_error(prompt_file + ": cannot open the prompt file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string summary_line(const GenerateStats& stats) {
+  char line[256];
+  const double prompt_rate = stats.prompt_seconds > 0 ? double(stats.prompt_tokens) / stats.prompt_seconds : 0.0;
+  const double decode_rate = stats.decode_seconds > 0 ? double(stats.decode_steps) / stats.decode_seconds : 0.0;
+  std::snprintf(line, sizeof line, "prompt %lld tokens, %.1f tok/s | generated %lld tokens, %.1f tok/s | stop: %s",
+                static_cast<long long>(stats.prompt_tokens), prompt_rate,
+                static_cast<long long>(stats.generated_tokens), decode_rate, stop_reason_name(stats.stop_reason));
+  return line;
+}
+
+int parse_subcommand(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  return -1;
+}
+
+}  // namespace phirun::cli

@@ -1,0 +1,12 @@
+// The phirun subcommands. Each parses its own flags and returns the process exit code; errors
+// are thrown as std::runtime_error and printed by main as one line.
+#pragma once
+
+namespace phirun::cli {
+
+int chat_command(int argc, char** argv);
+int generate_command(int argc, char** argv);
+int tokenize_command(int argc, char** argv);
+int info_command(int argc, char** argv);
+
+}  // namespace phirun::cli
