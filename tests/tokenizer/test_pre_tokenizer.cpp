@@ -1,0 +1,107 @@
+// Pre-tokenizer splits checked by hand against GPT-2's pattern and SmolLM's digit split (each
+// expectation was also confirmed with Hugging Face's pre_tokenize_str).
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tokenizer/pre_tokenizer.h"
+
+namespace phirun {
+namespace {
+
+std::vector<std::string> words_of(PreTokenizer kind, std::string_view text) {
+  std::vector<std::string_view> views;
+  split_words(kind, text, views);
+  return {views.begin(), views.end()};
+}
+
+using Words = std::vector<std::string>;
+
+TEST(PreTokenizerGpt2, LettersNumbersAndPunctuation) {
+  const auto kind = PreTokenizer::Gpt2;
+  EXPECT_EQ(words_of(kind, ""), Words{});
+  EXPECT_EQ(words_of(kind, "Hello, world!"), (Words{"Hello", ",", " world", "!"}));
+  EXPECT_EQ(words_of(kind, "a 123 b45"), (Words{"a", " 123", " b", "45"}));
+  EXPECT_EQ(words_of(kind, "x  !!?? y"), (Words{"x", " ", " !!??", " y"}));
+  EXPECT_EQ(words_of(kind, "caf\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c"),
+            (Words{"caf\xc3\xa9", " \xe4\xb8\x96\xe7\x95\x8c"}));  // café 世界
+  // A combining mark is neither letter nor number: it breaks the word.
+  EXPECT_EQ(words_of(kind, "cafe\xcc\x81 ok"), (Words{"cafe", "\xcc\x81", " ok"}));
+}
+
+TEST(PreTokenizerGpt2, Contractions) {
+  const auto kind = PreTokenizer::Gpt2;
+  EXPECT_EQ(words_of(kind, "I'm you'll they're"), (Words{"I", "'m", " you", "'ll", " they", "'re"}));
+  EXPECT_EQ(words_of(kind, "x'sa"), (Words{"x", "'s", "a"}));
+  // Uppercase contractions are not in the pattern: the apostrophe goes with punctuation.
+  EXPECT_EQ(words_of(kind, "'RE a'LL"), (Words{"'", "RE", " a", "'", "LL"}));
+  // A punctuation run swallows the apostrophe before the contraction alternative gets a chance.
+  EXPECT_EQ(words_of(kind, "!'s ''s"), (Words{"!'", "s", " ''", "s"}));
+  EXPECT_EQ(words_of(kind, "'"), (Words{"'"}));
+}
+
+TEST(PreTokenizerGpt2, WhiteSpaceRuns) {
+  const auto kind = PreTokenizer::Gpt2;
+  EXPECT_EQ(words_of(kind, " "), (Words{" "}));
+  EXPECT_EQ(words_of(kind, "   "), (Words{"   "}));
+  // Before a word the run gives its last space to the word.
+  EXPECT_EQ(words_of(kind, "a  b"), (Words{"a", " ", " b"}));
+  EXPECT_EQ(words_of(kind, "a     b"), (Words{"a", "    ", " b"}));
+  // Only a literal space may lead a word; a tab or newline before a word stands alone.
+  EXPECT_EQ(words_of(kind, "a \tb"), (Words{"a", " ", "\t", "b"}));
+  EXPECT_EQ(words_of(kind, "a\n\nb"), (Words{"a", "\n", "\n", "b"}));
+  EXPECT_EQ(words_of(kind, "a\n\n"), (Words{"a", "\n\n"}));
+  EXPECT_EQ(words_of(kind, "  \n  x"), (Words{"  \n ", " x"}));
+  EXPECT_EQ(words_of(kind, "end   "), (Words{"end", "   "}));
+  // U+00A0 and U+3000 are \s but not the literal space.
+  EXPECT_EQ(words_of(kind, "a\xc2\xa0" "b"), (Words{"a", "\xc2\xa0", "b"}));
+  EXPECT_EQ(words_of(kind, "a \xe3\x80\x80" "b"), (Words{"a", " ", "\xe3\x80\x80", "b"}));
+  // U+001D is a control character, not white space, for Unicode and Oniguruma.
+  EXPECT_EQ(words_of(kind, "a\x1d b"), (Words{"a", "\x1d", " b"}));
+}
+
+TEST(PreTokenizerSmolLM, IsolatesEveryNumberCharacter) {
+  const auto kind = PreTokenizer::SmolLM;
+  EXPECT_EQ(words_of(kind, "a 123"), (Words{"a", " ", "1", "2", "3"}));
+  EXPECT_EQ(words_of(kind, "v1.25x"), (Words{"v", "1", ".", "2", "5", "x"}));
+  // "½" (No) and "²" (No) and "Ⅳ" (Nl) count as digits too.
+  EXPECT_EQ(words_of(kind, " \xc2\xbd"), (Words{" ", "\xc2\xbd"}));
+  EXPECT_EQ(words_of(kind, "x\xc2\xb2"), (Words{"x", "\xc2\xb2"}));
+  EXPECT_EQ(words_of(kind, "\xe2\x85\xa3 x"), (Words{"\xe2\x85\xa3", " x"}));
+  // The stretch before a digit ends there, so its trailing spaces stay one word.
+  EXPECT_EQ(words_of(kind, "a  1"), (Words{"a", "  ", "1"}));
+  EXPECT_EQ(words_of(kind, "a  1 b"), (Words{"a", "  ", "1", " b"}));
+  // Without digits it is GPT-2's pattern.
+  EXPECT_EQ(words_of(kind, "a  b"), (Words{"a", " ", " b"}));
+}
+
+TEST(PreTokenizer, NamesFromGguf) {
+  EXPECT_EQ(pre_tokenizer_from_name("smollm"), PreTokenizer::SmolLM);
+  EXPECT_EQ(pre_tokenizer_from_name("gpt2"), PreTokenizer::Gpt2);
+  EXPECT_EQ(pre_tokenizer_from_name("default"), PreTokenizer::Gpt2);
+  try {
+    pre_tokenizer_from_name("llama-bpe");
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& error) {
+    EXPECT_STREQ(error.what(),
+                 "unsupported tokenizer.ggml.pre \"llama-bpe\": supported pre-tokenizers are \"smollm\", "
+                 "\"gpt2\" and \"default\"");
+  }
+}
+
+TEST(PreTokenizer, WordsCoverTheTextExactly) {
+  const std::string text = "  Mixed 12 text,\twith\r\n  'll 'S \xf0\x9f\x98\x80\xf0\x9f\x98\x80 and \xc2\xbd!\n\n";
+  for (PreTokenizer kind : {PreTokenizer::Gpt2, PreTokenizer::SmolLM}) {
+    std::string joined;
+    for (const std::string& word : words_of(kind, text)) {
+      EXPECT_FALSE(word.empty());
+      joined += word;
+    }
+    EXPECT_EQ(joined, text);
+  }
+}
+
+}  // namespace
+}  // namespace phirun

@@ -1,0 +1,38 @@
+// Turns a stream of token ids into text that never ends in half a UTF-8 character: byte-level
+// tokens often hold part of a character (an emoji is 4 bytes and may span 2-4 tokens), so bytes
+// wait until their character is complete.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokenizer/tokenizer.h"
+
+namespace phirun {
+
+class StreamingDecoder {
+ public:
+  // Keeps a reference to `tokenizer`, which must outlive the decoder. Control tokens are left
+  // out unless include_special.
+  explicit StreamingDecoder(const Tokenizer& tokenizer, bool include_special = false);
+
+  // Adds a token; returns the complete characters now available (may be ""). Always UTF-8:
+  // bytes that can never become a character (e.g. 0xff, or a continuation byte with no lead) are
+  // each replaced by U+FFFD right away, one U+FFFD per maximal ill-formed subpart; bytes that may
+  // still become a character wait for the next token. Throws for an id out of range.
+  std::string push(int32_t id);
+
+  // End of stream: returns what is still waiting, an incomplete character becoming one U+FFFD
+  // (the same result as Python's bytes.decode(errors="replace") on the whole stream), and resets.
+  std::string flush();
+
+  // Bytes waiting for the rest of their character (at most 3).
+  size_t pending_bytes() const { return pending_.size(); }
+
+ private:
+  const Tokenizer& tokenizer_;
+  bool include_special_;
+  std::string pending_;
+};
+
+}  // namespace phirun
