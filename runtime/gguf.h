@@ -72,6 +72,9 @@ struct GgufLimits {
   uint64_t max_metadata = 65536;
   uint64_t max_string_bytes = 64ull << 20;    // one string (chat templates are a few KB)
   uint64_t max_array_items = 16ull << 20;     // vocabularies are ~200k
+  // Across all arrays, nested ones included: an empty nested array takes 12 bytes in the file
+  // but a whole GgufValue in memory, so the per-array cap alone would let a file multiply.
+  uint64_t max_total_array_items = 32ull << 20;
   uint32_t max_array_depth = 4;
   int64_t max_dim = int64_t(1) << 40;
 };

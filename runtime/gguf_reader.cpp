@@ -29,6 +29,13 @@ uint64_t min_encoded_size(GgufType type) {
 
 bool is_valid_type(uint32_t raw) { return raw <= uint32_t(GgufType::F64); }
 
+// What is being read, for error messages: pieces joined only when an error is raised, so the
+// hundreds of thousands of vocabulary strings cost no message building.
+struct Label {
+  std::string_view first, second = {}, third = {};
+  std::string str() const { return std::string(first).append(second).append(third); }
+};
+
 }  // namespace
 
 class GgufParser {
@@ -42,13 +49,13 @@ class GgufParser {
     if (size_ < 4) fail("file too small to be GGUF (" + std::to_string(size_) + " bytes)");
     if (std::memcmp(bytes_, "GGUF", 4) != 0) fail("not a GGUF file (bad magic)");
     position_ = 4;
-    file.version_ = read_u32("version");
+    file.version_ = read_u32({"version"});
     if (file.version_ == 0x03000000 || file.version_ == 0x02000000)
       fail("big-endian GGUF files are not supported");
     if (file.version_ != 3 && file.version_ != 2)
       fail("unsupported GGUF version " + std::to_string(file.version_) + " (phirun reads version 3)");
-    const uint64_t n_tensors = read_u64("tensor count");
-    const uint64_t n_metadata = read_u64("metadata count");
+    const uint64_t n_tensors = read_u64({"tensor count"});
+    const uint64_t n_metadata = read_u64({"metadata count"});
     if (n_tensors > limits_.max_tensors)
       fail("tensor count " + std::to_string(n_tensors) + " exceeds the limit of " +
            std::to_string(limits_.max_tensors));
@@ -59,8 +66,8 @@ class GgufParser {
     std::unordered_set<std::string> keys;
     file.metadata_.reserve(size_t(std::min<uint64_t>(n_metadata, remaining() / 13 + 1)));
     for (uint64_t k = 0; k < n_metadata; ++k) {
-      std::string key = read_string("metadata key #" + std::to_string(k));
-      const uint32_t raw_type = read_u32("type of key " + key);
+      std::string key = read_string({"metadata key #", std::to_string(k)});
+      const uint32_t raw_type = read_u32({"type of key ", key});
       if (!is_valid_type(raw_type)) fail("key " + key + ": unknown value type " + std::to_string(raw_type));
       GgufValue value = read_value(GgufType(raw_type), key, 0);
       if (!keys.insert(key).second) fail("duplicate metadata key " + key);
@@ -105,27 +112,27 @@ class GgufParser {
 
   uint64_t remaining() const { return size_ - position_; }
 
-  void need(uint64_t n, const std::string& what) const {
+  void need(uint64_t n, const Label& what) const {
     if (n > remaining())
-      fail("truncated while reading " + what + " at byte " + std::to_string(position_) + " (needs " +
+      fail("truncated while reading " + what.str() + " at byte " + std::to_string(position_) + " (needs " +
            std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left)");
   }
 
   template <typename T>
-  T read_scalar(const std::string& what) {
+  T read_scalar(const Label& what) {
     need(sizeof(T), what);
     T value;
     std::memcpy(&value, bytes_ + position_, sizeof(T));
     position_ += sizeof(T);
     return value;
   }
-  uint32_t read_u32(const std::string& what) { return read_scalar<uint32_t>(what); }
-  uint64_t read_u64(const std::string& what) { return read_scalar<uint64_t>(what); }
+  uint32_t read_u32(const Label& what) { return read_scalar<uint32_t>(what); }
+  uint64_t read_u64(const Label& what) { return read_scalar<uint64_t>(what); }
 
-  std::string read_string(const std::string& what) {
-    const uint64_t length = read_u64(what + " length");
+  std::string read_string(const Label& what) {
+    const uint64_t length = read_u64(what);
     if (length > limits_.max_string_bytes)
-      fail(what + ": string length " + std::to_string(length) + " exceeds the limit of " +
+      fail(what.str() + ": string length " + std::to_string(length) + " exceeds the limit of " +
            std::to_string(limits_.max_string_bytes) + " bytes");
     need(length, what);
     std::string text(reinterpret_cast<const char*>(bytes_ + position_), size_t(length));
@@ -134,26 +141,27 @@ class GgufParser {
   }
 
   GgufValue read_value(GgufType type, const std::string& key, uint32_t depth) {
+    const Label what{"value of key ", key};
     GgufValue value;
     value.type = type;
     switch (type) {
-      case GgufType::U8: value.u = read_scalar<uint8_t>(key); break;
-      case GgufType::U16: value.u = read_scalar<uint16_t>(key); break;
-      case GgufType::U32: value.u = read_scalar<uint32_t>(key); break;
-      case GgufType::U64: value.u = read_scalar<uint64_t>(key); break;
-      case GgufType::I8: value.i = read_scalar<int8_t>(key); break;
-      case GgufType::I16: value.i = read_scalar<int16_t>(key); break;
-      case GgufType::I32: value.i = read_scalar<int32_t>(key); break;
-      case GgufType::I64: value.i = read_scalar<int64_t>(key); break;
-      case GgufType::F32: value.f = read_scalar<float>(key); break;
-      case GgufType::F64: value.f = read_scalar<double>(key); break;
+      case GgufType::U8: value.u = read_scalar<uint8_t>(what); break;
+      case GgufType::U16: value.u = read_scalar<uint16_t>(what); break;
+      case GgufType::U32: value.u = read_scalar<uint32_t>(what); break;
+      case GgufType::U64: value.u = read_scalar<uint64_t>(what); break;
+      case GgufType::I8: value.i = read_scalar<int8_t>(what); break;
+      case GgufType::I16: value.i = read_scalar<int16_t>(what); break;
+      case GgufType::I32: value.i = read_scalar<int32_t>(what); break;
+      case GgufType::I64: value.i = read_scalar<int64_t>(what); break;
+      case GgufType::F32: value.f = read_scalar<float>(what); break;
+      case GgufType::F64: value.f = read_scalar<double>(what); break;
       case GgufType::BOOL: {
-        const uint8_t raw = read_scalar<uint8_t>(key);
+        const uint8_t raw = read_scalar<uint8_t>(what);
         if (raw > 1) fail("key " + key + ": bool value " + std::to_string(raw) + " is neither 0 nor 1");
         value.u = raw;
         break;
       }
-      case GgufType::STRING: value.string = read_string("value of key " + key); break;
+      case GgufType::STRING: value.string = read_string(what); break;
       case GgufType::ARRAY: read_array(value, key, depth); break;
     }
     return value;
@@ -161,14 +169,18 @@ class GgufParser {
 
   void read_array(GgufValue& value, const std::string& key, uint32_t depth) {
     if (depth >= limits_.max_array_depth) fail("key " + key + ": arrays nested too deeply");
-    const uint32_t raw_type = read_u32("array type of key " + key);
+    const uint32_t raw_type = read_u32({"array type of key ", key});
     if (!is_valid_type(raw_type))
       fail("key " + key + ": unknown array element type " + std::to_string(raw_type));
     value.element_type = GgufType(raw_type);
-    const uint64_t count = read_u64("array length of key " + key);
+    const uint64_t count = read_u64({"array length of key ", key});
     if (count > limits_.max_array_items)
       fail("key " + key + ": array length " + std::to_string(count) + " exceeds the limit of " +
            std::to_string(limits_.max_array_items));
+    total_array_items_ += count;
+    if (total_array_items_ > limits_.max_total_array_items)
+      fail("key " + key + ": the arrays of this file hold more than " +
+           std::to_string(limits_.max_total_array_items) + " elements in all");
     if (count > remaining() / min_encoded_size(value.element_type))
       fail("truncated: key " + key + " claims " + std::to_string(count) +
            " array elements but only " + std::to_string(remaining()) + " bytes are left");
@@ -201,14 +213,14 @@ class GgufParser {
 
   GgufTensor read_tensor_info(uint64_t index, uint64_t alignment) {
     GgufTensor tensor;
-    tensor.name = read_string("name of tensor #" + std::to_string(index));
+    tensor.name = read_string({"name of tensor #", std::to_string(index)});
     const std::string what = "tensor " + tensor.name;
-    tensor.n_dims = read_u32(what + " rank");
+    tensor.n_dims = read_u32({what, " rank"});
     if (tensor.n_dims == 0 || tensor.n_dims > 4)
       fail(what + ": rank " + std::to_string(tensor.n_dims) + " (must be 1 to 4)");
     uint64_t elements = 1;
     for (uint32_t d = 0; d < tensor.n_dims; ++d) {
-      const uint64_t dim = read_u64(what + " dimension");
+      const uint64_t dim = read_u64({what, " dimension"});
       if (dim == 0 || dim > uint64_t(limits_.max_dim))
         fail(what + ": dimension " + std::to_string(d) + " is " + std::to_string(dim));
       if (elements > (uint64_t(1) << 62) / dim) fail(what + ": element count overflows");
@@ -216,7 +228,7 @@ class GgufParser {
       tensor.ne[d] = int64_t(dim);
     }
     tensor.n_elements = elements;
-    const uint32_t raw_type = read_u32(what + " type");
+    const uint32_t raw_type = read_u32({what, " type"});
     const std::optional<TensorType> type = tensor_type_from_id(raw_type);
     if (!type) fail(what + ": unsupported tensor type id " + std::to_string(raw_type) +
                     " (phirun reads F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
@@ -228,7 +240,7 @@ class GgufParser {
     const uint64_t rows = elements / uint64_t(tensor.ne[0]);
     if (*bytes_per_row != 0 && rows > UINT64_MAX / *bytes_per_row) fail(what + ": byte size overflows");
     tensor.n_bytes = rows * *bytes_per_row;
-    tensor.offset = read_u64(what + " offset");
+    tensor.offset = read_u64({what, " offset"});
     if (tensor.offset % alignment != 0)
       fail(what + ": offset " + std::to_string(tensor.offset) + " is not a multiple of the alignment " +
            std::to_string(alignment));
@@ -240,6 +252,7 @@ class GgufParser {
   const std::string& name_;
   const GgufLimits& limits_;
   uint64_t position_ = 0;
+  uint64_t total_array_items_ = 0;
 };
 
 GgufFile GgufFile::parse(const uint8_t* bytes, uint64_t size, const std::string& name,

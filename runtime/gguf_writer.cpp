@@ -17,9 +17,13 @@ namespace {
 // Accumulates into memory (tests) ...
 struct MemorySink {
   std::vector<uint8_t>& out;
+  // resize + memcpy rather than insert: GCC 12's -Wstringop-overflow misfires on the inlined
+  // vector::insert of the 4-byte magic into an empty vector.
   void write(const void* data, uint64_t n) {
-    const auto* bytes = static_cast<const uint8_t*>(data);
-    out.insert(out.end(), bytes, bytes + n);
+    if (n == 0) return;
+    const size_t old_size = out.size();
+    out.resize(old_size + size_t(n));
+    std::memcpy(out.data() + old_size, data, size_t(n));
   }
   uint64_t position() const { return out.size(); }
 };
@@ -125,6 +129,12 @@ GgufWriter::GgufWriter(uint64_t alignment) : alignment_(alignment) {
 }
 
 void GgufWriter::set(std::string key, GgufValue value) {
+  // The alignment key decides where tensor data goes: keep the writer's layout in step with it.
+  if (key == "general.alignment") {
+    if (value.type != GgufType::U32 || value.u == 0 || (value.u & (value.u - 1)) != 0)
+      throw std::invalid_argument("general.alignment must be a u32 power of two");
+    alignment_ = value.u;
+  }
   for (auto& [name, existing] : metadata_) {
     if (name == key) {
       existing = std::move(value);

@@ -96,7 +96,7 @@ std::vector<float> vector_weights(const GgufFile& file, const std::string& name,
   if (tensor->n_elements != uint64_t(size) || tensor->ne[0] != size)
     fail(file, "tensor " + name + " has " + std::to_string(tensor->n_elements) + " elements, expected " +
                    std::to_string(size));
-  std::vector<float> values(size_t(size));
+  std::vector<float> values(static_cast<size_t>(size));
   type_traits(tensor->type).dequantize(tensor->data, values.data(), size);
   for (float value : values)
     if (!std::isfinite(value)) fail(file, "tensor " + name + " holds a value that is not finite");
@@ -133,6 +133,17 @@ ModelWeights weights_from_gguf(const GgufFile& file, const ModelConfig& config) 
   return weights;
 }
 
+// The Tokenizer constructor validates the vocabulary but knows nothing of files: its errors get
+// the path here, as every error of Model::load does.
+std::unique_ptr<Tokenizer> tokenizer_from_gguf(const GgufFile& file) {
+  TokenizerVocab vocab = vocab_from_gguf(file);  // its errors already name the file
+  try {
+    return std::make_unique<Tokenizer>(std::move(vocab));
+  } catch (const std::runtime_error& error) {
+    fail(file, error.what());
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
@@ -143,7 +154,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   model->weights_ = weights_from_gguf(file, model->config_);
   model->config_.vocab_size = model->weights_.token_embedding.rows;
 
-  model->tokenizer_ = std::make_unique<Tokenizer>(vocab_from_gguf(file));
+  model->tokenizer_ = tokenizer_from_gguf(file);
   const Tokenizer& tokenizer = *model->tokenizer_;
   if (tokenizer.vocab_size() > model->config_.vocab_size)
     fail(file, "the tokenizer has " + std::to_string(tokenizer.vocab_size()) +

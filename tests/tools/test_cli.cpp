@@ -2,6 +2,7 @@
 // clear error line on stderr and a non-zero exit, never a crash or a hang.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -27,8 +28,10 @@ std::string read_file(const std::string& path) {
 
 // Runs phirun with `arguments` (already shell-quoted) under a time limit, capturing both streams.
 RunResult run_phirun(const std::string& arguments, int timeout_seconds = 120) {
-  const std::string dir = ::testing::TempDir();
-  const std::string out_path = dir + "phirun_cli_out.txt", err_path = dir + "phirun_cli_err.txt";
+  // ctest runs tests as parallel processes: each call gets files of its own.
+  static int call = 0;
+  const std::string stem = ::testing::TempDir() + "phirun_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++call);
+  const std::string out_path = stem + ".out", err_path = stem + ".err";
   const std::string command = "timeout " + std::to_string(timeout_seconds) + " " + PHIRUN_EXECUTABLE + " " +
                               arguments + " >" + out_path + " 2>" + err_path + " </dev/null";
   const int status = std::system(command.c_str());
@@ -36,6 +39,8 @@ RunResult run_phirun(const std::string& arguments, int timeout_seconds = 120) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = read_file(out_path);
   result.err = read_file(err_path);
+  std::filesystem::remove(out_path);
+  std::filesystem::remove(err_path);
   return result;
 }
 
@@ -92,17 +97,18 @@ TEST(Cli, MissingModelFile) {
 }
 
 TEST(Cli, DirectoryAndNonGgufFiles) {
-  const std::string text_file = ::testing::TempDir() + "not_a_model.gguf";
+  const std::string text_file = ::testing::TempDir() + "not_a_model_" + std::to_string(::getpid()) + ".gguf";
   std::ofstream(text_file) << "hello, this is not a model\n";
   expect_one_error(run_phirun("info " + quote(text_file)), "not a GGUF file");
   expect_one_error(run_phirun("generate -p hi -m " + quote(text_file)), "not a GGUF file");
   expect_one_error(run_phirun("info " + quote(::testing::TempDir())), "not a regular file");
+  std::filesystem::remove(text_file);
 }
 
 // A prefix of the real model: the header and metadata are intact, the tensors run off the end.
 TEST(Cli, TruncatedRealModel) {
   PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
-  const std::string truncated = ::testing::TempDir() + "truncated.gguf";
+  const std::string truncated = ::testing::TempDir() + "truncated_" + std::to_string(::getpid()) + ".gguf";
   for (uint64_t size : {uint64_t(10), uint64_t(100000), uint64_t(50000000)}) {
     std::filesystem::copy_file(model_path, truncated, std::filesystem::copy_options::overwrite_existing);
     std::filesystem::resize_file(truncated, size);
@@ -110,6 +116,7 @@ TEST(Cli, TruncatedRealModel) {
     expect_one_error(result, truncated + ":");
     EXPECT_EQ(count_lines(result.err), 1) << result.err;
   }
+  std::filesystem::remove(truncated);
 }
 
 TEST(Cli, DefaultModelAnswersParis) {
@@ -142,11 +149,12 @@ TEST(Cli, PromptLongerThanContext) {
 
 TEST(Cli, InvalidUtf8Prompt) {
   PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
-  const std::string prompt_file = ::testing::TempDir() + "invalid_utf8.txt";
+  const std::string prompt_file = ::testing::TempDir() + "invalid_utf8_" + std::to_string(::getpid()) + ".txt";
   std::ofstream(prompt_file, std::ios::binary) << "abc\xff def";
   const RunResult result = run_phirun("generate -m " + quote(model_path) + " -f " + quote(prompt_file));
   expect_one_error(result, "UTF-8");
   EXPECT_EQ(count_lines(result.err), 1) << result.err;
+  std::filesystem::remove(prompt_file);
 }
 
 TEST(Cli, MissingPrompt) {
