@@ -20,8 +20,7 @@ void load_cache_row(const KvLayerView& cache, const void* base, int64_t kv_head,
   if (cache.type == TensorType::F32) {
     std::memcpy(out, static_cast<const float*>(base) + index, size_t(cache.head_dim) * sizeof(float));
   } else {
-    const uint16_t* row = static_cast<const uint16_t*>(base) + index;
-    for (int64_t d = 0; d < cache.head_dim; ++d) out[d] = fp16_to_fp32(row[d]);
+    fp16_to_fp32_row(static_cast<const uint16_t*>(base) + index, out, cache.head_dim);
   }
 }
 
