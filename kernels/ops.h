@@ -54,8 +54,7 @@ class Ops {
   // out[t][:] = row ids[t] of the table, as floats.
   virtual void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) = 0;
   // out[t] = x[t] / rms(x[t]) * weight, over n_rows rows of `dim`.
-  virtual void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps,
-                        float* out) = 0;
+  virtual void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) = 0;
   // y[t][r] = dot(W row r, x[t]) for t < n_rows: y is [n_rows][W.rows], x is [n_rows][W.cols].
   virtual void matmul(const MatrixView& weight, const float* x, int64_t n_rows, float* y) = 0;
   // Rotates x [n_rows][n_heads][head_dim] in place; row t sits at position start_position + t.

@@ -24,8 +24,8 @@ LlamaForward::LlamaForward(const ModelConfig& config, const ModelWeights& weight
   up_.resize(rows * size_t(config.ffn_size));
 }
 
-void LlamaForward::forward(std::span<const int32_t> tokens, int64_t start_position,
-                           std::span<const KvLayerView> cache, LogitsFor which, float* logits) {
+void LlamaForward::forward(std::span<const int32_t> tokens, int64_t start_position, std::span<const KvLayerView> cache,
+                           LogitsFor which, float* logits) {
   for (size_t begin = 0; begin < tokens.size(); begin += size_t(max_chunk_)) {
     const size_t n = std::min(tokens.size() - begin, size_t(max_chunk_));
     const bool last_chunk = begin + n == tokens.size();
@@ -44,8 +44,7 @@ void LlamaForward::forward_chunk(std::span<const int32_t> tokens, int64_t start_
   const auto n = int64_t(tokens.size());
   const int64_t hidden = config_.hidden_size;
   const int64_t ffn = config_.ffn_size;
-  const AttentionParams attention{config_.n_heads, config_.head_dim,
-                                  float(1.0 / std::sqrt(double(config_.head_dim)))};
+  const AttentionParams attention{config_.n_heads, config_.head_dim, float(1.0 / std::sqrt(double(config_.head_dim)))};
   float* x = residual_.data();
 
   ops_.embed(weights_.token_embedding, tokens, x);

@@ -24,8 +24,8 @@ class LlamaForward {
                LogitsFor which, float* logits);
 
  private:
-  void forward_chunk(std::span<const int32_t> tokens, int64_t start_position,
-                     std::span<const KvLayerView> cache, LogitsFor which, float* logits);
+  void forward_chunk(std::span<const int32_t> tokens, int64_t start_position, std::span<const KvLayerView> cache,
+                     LogitsFor which, float* logits);
 
   const ModelConfig& config_;
   const ModelWeights& weights_;

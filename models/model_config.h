@@ -11,15 +11,15 @@
 namespace phirun {
 
 struct ModelConfig {
-  std::string architecture;      // GGUF general.architecture, e.g. "llama"
+  std::string architecture;  // GGUF general.architecture, e.g. "llama"
   int64_t n_layers = 0;
   int64_t hidden_size = 0;
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
   int64_t ffn_size = 0;
-  int64_t vocab_size = 0;        // rows of the embedding (and of the output head)
-  int64_t context_length = 0;    // trained maximum
+  int64_t vocab_size = 0;      // rows of the embedding (and of the output head)
+  int64_t context_length = 0;  // trained maximum
   float rms_eps = 1e-5f;
   RopeParams rope;
 };
@@ -33,10 +33,10 @@ struct LayerWeights {
 };
 
 struct ModelWeights {
-  MatrixView token_embedding;    // [vocab][hidden]
+  MatrixView token_embedding;  // [vocab][hidden]
   std::vector<LayerWeights> layers;
   std::vector<float> output_norm;
-  MatrixView output;             // [vocab][hidden]; the embedding itself when tied
+  MatrixView output;  // [vocab][hidden]; the embedding itself when tied
 };
 
 }  // namespace phirun

@@ -9,10 +9,14 @@ namespace phirun {
 
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
-    case StopReason::EndOfGeneration: return "end of generation";
-    case StopReason::MaxTokens: return "token limit";
-    case StopReason::ContextFull: return "context full";
-    case StopReason::Caller: return "stopped";
+    case StopReason::EndOfGeneration:
+      return "end of generation";
+    case StopReason::MaxTokens:
+      return "token limit";
+    case StopReason::ContextFull:
+      return "context full";
+    case StopReason::Caller:
+      return "stopped";
   }
   return "unknown";
 }

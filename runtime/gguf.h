@@ -16,8 +16,19 @@
 namespace phirun {
 
 enum class GgufType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 std::string_view gguf_type_name(GgufType type);
 
@@ -26,16 +37,16 @@ std::string_view gguf_type_name(GgufType type);
 struct GgufValue {
   GgufType type = GgufType::U32;
   GgufType element_type = GgufType::U8;  // arrays only
-  uint64_t u = 0;                         // U8/U16/U32/U64, BOOL
-  int64_t i = 0;                          // I8/I16/I32/I64
-  double f = 0.0;                         // F32/F64
-  std::string string;                     // STRING
+  uint64_t u = 0;                        // U8/U16/U32/U64, BOOL
+  int64_t i = 0;                         // I8/I16/I32/I64
+  double f = 0.0;                        // F32/F64
+  std::string string;                    // STRING
   // Arrays: exactly one of these holds the elements, by element_type.
-  std::vector<uint64_t> unsigned_items;   // unsigned integers and bools
-  std::vector<int64_t> signed_items;      // signed integers
+  std::vector<uint64_t> unsigned_items;  // unsigned integers and bools
+  std::vector<int64_t> signed_items;     // signed integers
   std::vector<double> float_items;
   std::vector<std::string> string_items;
-  std::vector<GgufValue> array_items;     // nested arrays
+  std::vector<GgufValue> array_items;  // nested arrays
 
   bool is_integer() const;
   bool is_signed_integer() const;
@@ -61,7 +72,7 @@ struct GgufTensor {
   uint64_t offset = 0;                    // relative to the data section
   uint64_t n_elements = 0;
   uint64_t n_bytes = 0;
-  const uint8_t* data = nullptr;          // inside the mapping (reader only)
+  const uint8_t* data = nullptr;  // inside the mapping (reader only)
 
   int64_t rows() const { return int64_t(n_elements / uint64_t(ne[0])); }
 };
@@ -70,8 +81,8 @@ struct GgufTensor {
 struct GgufLimits {
   uint64_t max_tensors = 65536;
   uint64_t max_metadata = 65536;
-  uint64_t max_string_bytes = 64ull << 20;    // one string (chat templates are a few KB)
-  uint64_t max_array_items = 16ull << 20;     // vocabularies are ~200k
+  uint64_t max_string_bytes = 64ull << 20;  // one string (chat templates are a few KB)
+  uint64_t max_array_items = 16ull << 20;   // vocabularies are ~200k
   // Across all arrays, nested ones included: an empty nested array takes 12 bytes in the file
   // but a whole GgufValue in memory, so the per-array cap alone would let a file multiply.
   uint64_t max_total_array_items = 32ull << 20;
@@ -84,8 +95,7 @@ class GgufFile {
   // Maps and validates the whole file. Throws std::runtime_error("PATH: problem") on any defect.
   static GgufFile open(const std::string& path, const GgufLimits& limits = {});
   // Validates a buffer held by the caller (tests, fuzzing); `name` stands in for the path.
-  static GgufFile parse(const uint8_t* bytes, uint64_t size, const std::string& name,
-                        const GgufLimits& limits = {});
+  static GgufFile parse(const uint8_t* bytes, uint64_t size, const std::string& name, const GgufLimits& limits = {});
 
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
@@ -100,8 +110,8 @@ class GgufFile {
   const GgufTensor* find_tensor(std::string_view name) const;
 
   // Typed getters: a missing key or a value of the wrong kind is an error naming the file and key.
-  uint64_t get_uint(std::string_view key) const;        // any integer type, must be >= 0
-  double get_float(std::string_view key) const;         // any float or integer type
+  uint64_t get_uint(std::string_view key) const;  // any integer type, must be >= 0
+  double get_float(std::string_view key) const;   // any float or integer type
   const std::string& get_string(std::string_view key) const;
   bool get_bool(std::string_view key) const;
   std::optional<uint64_t> find_uint(std::string_view key) const;
@@ -132,8 +142,7 @@ class GgufWriter {
   explicit GgufWriter(uint64_t alignment = 32);
   void set(std::string key, GgufValue value);  // replaces an existing key, else appends
   // Copies nothing: `data` must stay valid until write(); n_bytes must match type and dims.
-  void add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data,
-                  uint64_t n_bytes);
+  void add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data, uint64_t n_bytes);
   void write(const std::string& path) const;
   // The whole file as bytes (tests build small files in memory).
   std::vector<uint8_t> to_bytes() const;

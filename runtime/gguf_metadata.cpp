@@ -8,27 +8,46 @@ namespace phirun {
 
 std::string_view gguf_type_name(GgufType type) {
   switch (type) {
-    case GgufType::U8: return "u8";
-    case GgufType::I8: return "i8";
-    case GgufType::U16: return "u16";
-    case GgufType::I16: return "i16";
-    case GgufType::U32: return "u32";
-    case GgufType::I32: return "i32";
-    case GgufType::F32: return "f32";
-    case GgufType::BOOL: return "bool";
-    case GgufType::STRING: return "string";
-    case GgufType::ARRAY: return "array";
-    case GgufType::U64: return "u64";
-    case GgufType::I64: return "i64";
-    case GgufType::F64: return "f64";
+    case GgufType::U8:
+      return "u8";
+    case GgufType::I8:
+      return "i8";
+    case GgufType::U16:
+      return "u16";
+    case GgufType::I16:
+      return "i16";
+    case GgufType::U32:
+      return "u32";
+    case GgufType::I32:
+      return "i32";
+    case GgufType::F32:
+      return "f32";
+    case GgufType::BOOL:
+      return "bool";
+    case GgufType::STRING:
+      return "string";
+    case GgufType::ARRAY:
+      return "array";
+    case GgufType::U64:
+      return "u64";
+    case GgufType::I64:
+      return "i64";
+    case GgufType::F64:
+      return "f64";
   }
   return "unknown";
 }
 
 bool GgufValue::is_integer() const {
   switch (type) {
-    case GgufType::U8: case GgufType::U16: case GgufType::U32: case GgufType::U64:
-    case GgufType::I8: case GgufType::I16: case GgufType::I32: case GgufType::I64:
+    case GgufType::U8:
+    case GgufType::U16:
+    case GgufType::U32:
+    case GgufType::U64:
+    case GgufType::I8:
+    case GgufType::I16:
+    case GgufType::I32:
+    case GgufType::I64:
       return true;
     default:
       return false;
@@ -40,8 +59,7 @@ bool GgufValue::is_signed_integer() const {
 }
 
 uint64_t GgufValue::array_size() const {
-  return unsigned_items.size() + signed_items.size() + float_items.size() + string_items.size() +
-         array_items.size();
+  return unsigned_items.size() + signed_items.size() + float_items.size() + string_items.size() + array_items.size();
 }
 
 GgufValue GgufValue::of_u32(uint32_t value) {

@@ -18,11 +18,24 @@ namespace {
 // remaining bytes cannot hold before anything is allocated.
 uint64_t min_encoded_size(GgufType type) {
   switch (type) {
-    case GgufType::U8: case GgufType::I8: case GgufType::BOOL: return 1;
-    case GgufType::U16: case GgufType::I16: return 2;
-    case GgufType::U32: case GgufType::I32: case GgufType::F32: return 4;
-    case GgufType::U64: case GgufType::I64: case GgufType::F64: case GgufType::STRING: return 8;
-    case GgufType::ARRAY: return 12;
+    case GgufType::U8:
+    case GgufType::I8:
+    case GgufType::BOOL:
+      return 1;
+    case GgufType::U16:
+    case GgufType::I16:
+      return 2;
+    case GgufType::U32:
+    case GgufType::I32:
+    case GgufType::F32:
+      return 4;
+    case GgufType::U64:
+    case GgufType::I64:
+    case GgufType::F64:
+    case GgufType::STRING:
+      return 8;
+    case GgufType::ARRAY:
+      return 12;
   }
   return 1;
 }
@@ -50,8 +63,7 @@ class GgufParser {
     if (std::memcmp(bytes_, "GGUF", 4) != 0) fail("not a GGUF file (bad magic)");
     position_ = 4;
     file.version_ = read_u32({"version"});
-    if (file.version_ == 0x03000000 || file.version_ == 0x02000000)
-      fail("big-endian GGUF files are not supported");
+    if (file.version_ == 0x03000000 || file.version_ == 0x02000000) fail("big-endian GGUF files are not supported");
     if (file.version_ != 3 && file.version_ != 2)
       fail("unsupported GGUF version " + std::to_string(file.version_) + " (phirun reads version 3)");
     const uint64_t n_tensors = read_u64({"tensor count"});
@@ -93,8 +105,8 @@ class GgufParser {
     const uint64_t padding = (file.alignment_ - position_ % file.alignment_) % file.alignment_;
     file.data_offset_ = position_ + padding;
     if (!file.tensors_.empty() && file.data_offset_ > size_)
-      fail("truncated: data section starts at byte " + std::to_string(file.data_offset_) +
-           " but the file has " + std::to_string(size_));
+      fail("truncated: data section starts at byte " + std::to_string(file.data_offset_) + " but the file has " +
+           std::to_string(size_));
     const uint64_t data_bytes = size_ >= file.data_offset_ ? size_ - file.data_offset_ : 0;
     for (GgufTensor& tensor : file.tensors_) {
       if (tensor.offset > data_bytes || tensor.n_bytes > data_bytes - tensor.offset)
@@ -106,9 +118,7 @@ class GgufParser {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw std::runtime_error(name_ + ": " + problem);
-  }
+  [[noreturn]] void fail(const std::string& problem) const { throw std::runtime_error(name_ + ": " + problem); }
 
   uint64_t remaining() const { return size_ - position_; }
 
@@ -145,24 +155,48 @@ class GgufParser {
     GgufValue value;
     value.type = type;
     switch (type) {
-      case GgufType::U8: value.u = read_scalar<uint8_t>(what); break;
-      case GgufType::U16: value.u = read_scalar<uint16_t>(what); break;
-      case GgufType::U32: value.u = read_scalar<uint32_t>(what); break;
-      case GgufType::U64: value.u = read_scalar<uint64_t>(what); break;
-      case GgufType::I8: value.i = read_scalar<int8_t>(what); break;
-      case GgufType::I16: value.i = read_scalar<int16_t>(what); break;
-      case GgufType::I32: value.i = read_scalar<int32_t>(what); break;
-      case GgufType::I64: value.i = read_scalar<int64_t>(what); break;
-      case GgufType::F32: value.f = read_scalar<float>(what); break;
-      case GgufType::F64: value.f = read_scalar<double>(what); break;
+      case GgufType::U8:
+        value.u = read_scalar<uint8_t>(what);
+        break;
+      case GgufType::U16:
+        value.u = read_scalar<uint16_t>(what);
+        break;
+      case GgufType::U32:
+        value.u = read_scalar<uint32_t>(what);
+        break;
+      case GgufType::U64:
+        value.u = read_scalar<uint64_t>(what);
+        break;
+      case GgufType::I8:
+        value.i = read_scalar<int8_t>(what);
+        break;
+      case GgufType::I16:
+        value.i = read_scalar<int16_t>(what);
+        break;
+      case GgufType::I32:
+        value.i = read_scalar<int32_t>(what);
+        break;
+      case GgufType::I64:
+        value.i = read_scalar<int64_t>(what);
+        break;
+      case GgufType::F32:
+        value.f = read_scalar<float>(what);
+        break;
+      case GgufType::F64:
+        value.f = read_scalar<double>(what);
+        break;
       case GgufType::BOOL: {
         const uint8_t raw = read_scalar<uint8_t>(what);
         if (raw > 1) fail("key " + key + ": bool value " + std::to_string(raw) + " is neither 0 nor 1");
         value.u = raw;
         break;
       }
-      case GgufType::STRING: value.string = read_string(what); break;
-      case GgufType::ARRAY: read_array(value, key, depth); break;
+      case GgufType::STRING:
+        value.string = read_string(what);
+        break;
+      case GgufType::ARRAY:
+        read_array(value, key, depth);
+        break;
     }
     return value;
   }
@@ -170,8 +204,7 @@ class GgufParser {
   void read_array(GgufValue& value, const std::string& key, uint32_t depth) {
     if (depth >= limits_.max_array_depth) fail("key " + key + ": arrays nested too deeply");
     const uint32_t raw_type = read_u32({"array type of key ", key});
-    if (!is_valid_type(raw_type))
-      fail("key " + key + ": unknown array element type " + std::to_string(raw_type));
+    if (!is_valid_type(raw_type)) fail("key " + key + ": unknown array element type " + std::to_string(raw_type));
     value.element_type = GgufType(raw_type);
     const uint64_t count = read_u64({"array length of key ", key});
     if (count > limits_.max_array_items)
@@ -179,24 +212,32 @@ class GgufParser {
            std::to_string(limits_.max_array_items));
     total_array_items_ += count;
     if (total_array_items_ > limits_.max_total_array_items)
-      fail("key " + key + ": the arrays of this file hold more than " +
-           std::to_string(limits_.max_total_array_items) + " elements in all");
+      fail("key " + key + ": the arrays of this file hold more than " + std::to_string(limits_.max_total_array_items) +
+           " elements in all");
     if (count > remaining() / min_encoded_size(value.element_type))
-      fail("truncated: key " + key + " claims " + std::to_string(count) +
-           " array elements but only " + std::to_string(remaining()) + " bytes are left");
+      fail("truncated: key " + key + " claims " + std::to_string(count) + " array elements but only " +
+           std::to_string(remaining()) + " bytes are left");
     const size_t n = size_t(count);
     for (size_t e = 0; e < n; ++e) {
       GgufValue item = read_value(value.element_type, key, depth + 1);
       switch (value.element_type) {
-        case GgufType::U8: case GgufType::U16: case GgufType::U32: case GgufType::U64: case GgufType::BOOL:
+        case GgufType::U8:
+        case GgufType::U16:
+        case GgufType::U32:
+        case GgufType::U64:
+        case GgufType::BOOL:
           if (e == 0) value.unsigned_items.reserve(n);
           value.unsigned_items.push_back(item.u);
           break;
-        case GgufType::I8: case GgufType::I16: case GgufType::I32: case GgufType::I64:
+        case GgufType::I8:
+        case GgufType::I16:
+        case GgufType::I32:
+        case GgufType::I64:
           if (e == 0) value.signed_items.reserve(n);
           value.signed_items.push_back(item.i);
           break;
-        case GgufType::F32: case GgufType::F64:
+        case GgufType::F32:
+        case GgufType::F64:
           if (e == 0) value.float_items.reserve(n);
           value.float_items.push_back(item.f);
           break;
@@ -230,8 +271,9 @@ class GgufParser {
     tensor.n_elements = elements;
     const uint32_t raw_type = read_u32({what, " type"});
     const std::optional<TensorType> type = tensor_type_from_id(raw_type);
-    if (!type) fail(what + ": unsupported tensor type id " + std::to_string(raw_type) +
-                    " (phirun reads F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
+    if (!type)
+      fail(what + ": unsupported tensor type id " + std::to_string(raw_type) +
+           " (phirun reads F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
     tensor.type = *type;
     const std::optional<uint64_t> bytes_per_row = row_bytes(tensor.type, tensor.ne[0]);
     if (!bytes_per_row)
@@ -255,8 +297,7 @@ class GgufParser {
   uint64_t total_array_items_ = 0;
 };
 
-GgufFile GgufFile::parse(const uint8_t* bytes, uint64_t size, const std::string& name,
-                         const GgufLimits& limits) {
+GgufFile GgufFile::parse(const uint8_t* bytes, uint64_t size, const std::string& name, const GgufLimits& limits) {
   GgufFile file;
   GgufParser(bytes, size, name, limits).parse_into(file);
   return file;

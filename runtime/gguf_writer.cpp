@@ -77,19 +77,44 @@ void put_string(Sink& sink, const std::string& text) {
 template <typename Sink>
 void put_scalar(Sink& sink, GgufType type, const GgufValue& value) {
   switch (type) {
-    case GgufType::U8: put<Sink, uint8_t>(sink, uint8_t(value.u)); break;
-    case GgufType::U16: put<Sink, uint16_t>(sink, uint16_t(value.u)); break;
-    case GgufType::U32: put<Sink, uint32_t>(sink, uint32_t(value.u)); break;
-    case GgufType::U64: put<Sink, uint64_t>(sink, value.u); break;
-    case GgufType::I8: put<Sink, int8_t>(sink, int8_t(value.i)); break;
-    case GgufType::I16: put<Sink, int16_t>(sink, int16_t(value.i)); break;
-    case GgufType::I32: put<Sink, int32_t>(sink, int32_t(value.i)); break;
-    case GgufType::I64: put<Sink, int64_t>(sink, value.i); break;
-    case GgufType::F32: put<Sink, float>(sink, float(value.f)); break;
-    case GgufType::F64: put<Sink, double>(sink, value.f); break;
-    case GgufType::BOOL: put<Sink, uint8_t>(sink, value.u ? 1 : 0); break;
-    case GgufType::STRING: put_string(sink, value.string); break;
-    case GgufType::ARRAY: break;  // handled by put_value
+    case GgufType::U8:
+      put<Sink, uint8_t>(sink, uint8_t(value.u));
+      break;
+    case GgufType::U16:
+      put<Sink, uint16_t>(sink, uint16_t(value.u));
+      break;
+    case GgufType::U32:
+      put<Sink, uint32_t>(sink, uint32_t(value.u));
+      break;
+    case GgufType::U64:
+      put<Sink, uint64_t>(sink, value.u);
+      break;
+    case GgufType::I8:
+      put<Sink, int8_t>(sink, int8_t(value.i));
+      break;
+    case GgufType::I16:
+      put<Sink, int16_t>(sink, int16_t(value.i));
+      break;
+    case GgufType::I32:
+      put<Sink, int32_t>(sink, int32_t(value.i));
+      break;
+    case GgufType::I64:
+      put<Sink, int64_t>(sink, value.i);
+      break;
+    case GgufType::F32:
+      put<Sink, float>(sink, float(value.f));
+      break;
+    case GgufType::F64:
+      put<Sink, double>(sink, value.f);
+      break;
+    case GgufType::BOOL:
+      put<Sink, uint8_t>(sink, value.u ? 1 : 0);
+      break;
+    case GgufType::STRING:
+      put_string(sink, value.string);
+      break;
+    case GgufType::ARRAY:
+      break;  // handled by put_value
   }
 }
 
@@ -144,19 +169,16 @@ void GgufWriter::set(std::string key, GgufValue value) {
   metadata_.emplace_back(std::move(key), std::move(value));
 }
 
-void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims,
-                            const void* data, uint64_t n_bytes) {
-  if (dims.empty() || dims.size() > 4)
-    throw std::invalid_argument("tensor " + name + ": rank must be 1 to 4");
+void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data,
+                            uint64_t n_bytes) {
+  if (dims.empty() || dims.size() > 4) throw std::invalid_argument("tensor " + name + ": rank must be 1 to 4");
   const std::optional<uint64_t> bytes_per_row = row_bytes(type, dims[0]);
-  if (!bytes_per_row)
-    throw std::invalid_argument("tensor " + name + ": row length is not a whole number of blocks");
+  if (!bytes_per_row) throw std::invalid_argument("tensor " + name + ": row length is not a whole number of blocks");
   uint64_t rows = 1;
   for (size_t d = 1; d < dims.size(); ++d) rows *= uint64_t(dims[d]);
   if (rows * *bytes_per_row != n_bytes)
     throw std::invalid_argument("tensor " + name + ": " + std::to_string(n_bytes) +
-                                " bytes given, its type and shape need " +
-                                std::to_string(rows * *bytes_per_row));
+                                " bytes given, its type and shape need " + std::to_string(rows * *bytes_per_row));
   tensors_.push_back({std::move(name), type, std::move(dims), data, n_bytes});
 }
 

@@ -36,8 +36,7 @@ ModelConfig config_from_gguf(const GgufFile& file) {
   config.architecture = file.get_string("general.architecture");
   bool supported = false;
   for (std::string_view name : kSupportedArchitectures) supported |= config.architecture == name;
-  if (!supported)
-    fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama)");
+  if (!supported) fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama)");
   const std::string prefix = config.architecture + ".";
   auto get = [&](const std::string& key, uint64_t max) {
     return bounded(file, prefix + key, file.get_uint(prefix + key), max);
@@ -68,7 +67,8 @@ ModelConfig config_from_gguf(const GgufFile& file) {
   if (!std::isfinite(theta) || theta <= 1.0)
     fail(file, prefix + "rope.freq_base = " + std::to_string(theta) + " is not a finite number above 1");
   config.rope.theta = float(theta);
-  config.rope.rotary_dims = int64_t(file.find_uint(prefix + "rope.dimension_count").value_or(uint64_t(config.head_dim)));
+  config.rope.rotary_dims =
+      int64_t(file.find_uint(prefix + "rope.dimension_count").value_or(uint64_t(config.head_dim)));
   if (config.rope.rotary_dims <= 0 || config.rope.rotary_dims > config.head_dim || config.rope.rotary_dims % 2 != 0)
     fail(file, prefix + "rope.dimension_count = " + std::to_string(config.rope.rotary_dims) +
                    " must be even and at most the head size " + std::to_string(config.head_dim));
@@ -157,8 +157,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   model->tokenizer_ = tokenizer_from_gguf(file);
   const Tokenizer& tokenizer = *model->tokenizer_;
   if (tokenizer.vocab_size() > model->config_.vocab_size)
-    fail(file, "the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
-                   " tokens but the embedding only " + std::to_string(model->config_.vocab_size) + " rows");
+    fail(file, "the tokenizer has " + std::to_string(tokenizer.vocab_size()) + " tokens but the embedding only " +
+                   std::to_string(model->config_.vocab_size) + " rows");
   model->chat_template_ = file.find_string("tokenizer.chat_template").value_or("");
 
   const int threads = options.n_threads > 0 ? options.n_threads : ThreadPool::physical_core_count();

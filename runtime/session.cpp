@@ -13,8 +13,8 @@ int64_t choose_context(const Model& model, int64_t asked) {
   const int64_t trained = model.config().context_length;
   if (asked == 0) return std::min<int64_t>(trained, 4096);
   if (asked < 0 || asked > trained)
-    throw std::runtime_error("context length " + std::to_string(asked) + " is out of range: this model was trained for " +
-                             std::to_string(trained) + " positions");
+    throw std::runtime_error("context length " + std::to_string(asked) +
+                             " is out of range: this model was trained for " + std::to_string(trained) + " positions");
   return asked;
 }
 
@@ -35,8 +35,8 @@ Session::Session(const Model& model, const SessionOptions& options)
   kv_storage_.reset(new uint8_t[kv_bytes_]);
   for (int64_t l = 0; l < config.n_layers; ++l) {
     uint8_t* base = kv_storage_.get() + 2 * half_layer_bytes * uint64_t(l);
-    kv_layers_.push_back({options.kv_type, config.n_kv_heads, context_length_, config.head_dim, base,
-                          base + half_layer_bytes});
+    kv_layers_.push_back(
+        {options.kv_type, config.n_kv_heads, context_length_, config.head_dim, base, base + half_layer_bytes});
   }
   logits_.resize(size_t(config.vocab_size));
 }
@@ -44,8 +44,8 @@ Session::Session(const Model& model, const SessionOptions& options)
 void Session::check_fits(std::span<const int32_t> tokens) const {
   if (int64_t(tokens.size()) > context_length_ - position_)
     throw std::runtime_error(std::to_string(position_ + int64_t(tokens.size())) +
-                             " tokens do not fit in the context of " + std::to_string(context_length_) +
-                             " (" + std::to_string(position_) + " already in it)");
+                             " tokens do not fit in the context of " + std::to_string(context_length_) + " (" +
+                             std::to_string(position_) + " already in it)");
   for (int32_t id : tokens)
     if (id < 0 || id >= model_.config().vocab_size)
       throw std::runtime_error("token id " + std::to_string(id) + " is outside the vocabulary of " +

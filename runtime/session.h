@@ -13,7 +13,7 @@
 namespace phirun {
 
 struct SessionOptions {
-  int64_t context_length = 0;          // 0: min(model's trained context, 4096)
+  int64_t context_length = 0;            // 0: min(model's trained context, 4096)
   TensorType kv_type = TensorType::F16;  // F16 or F32
 };
 

@@ -50,8 +50,8 @@ int32_t optional_token_id(const GgufFile& file, std::string_view key, size_t tok
   const std::optional<uint64_t> id = file.find_uint(key);
   if (!id) return -1;
   if (*id >= token_count) {
-    fail(file, key, "token id " + std::to_string(*id) + " is out of range for " + std::to_string(token_count) +
-                        " tokens");
+    fail(file, key,
+         "token id " + std::to_string(*id) + " is out of range for " + std::to_string(token_count) + " tokens");
   }
   return static_cast<int32_t>(*id);
 }
@@ -75,14 +75,15 @@ TokenizerVocab vocab_from_gguf(const GgufFile& file) {
   if (const GgufValue* types = file.find(types_key)) {
     const std::vector<int64_t> items = integer_array(file, types_key, *types);
     if (items.size() != token_count) {
-      fail(file, types_key, std::to_string(items.size()) + " token types for " + std::to_string(token_count) +
-                                " tokens (tokenizer.ggml.tokens)");
+      fail(file, types_key,
+           std::to_string(items.size()) + " token types for " + std::to_string(token_count) +
+               " tokens (tokenizer.ggml.tokens)");
     }
     vocab.token_types.reserve(items.size());
     for (size_t id = 0; id < items.size(); ++id) {
       if (items[id] < static_cast<int64_t>(TokenType::Undefined) || items[id] > static_cast<int64_t>(TokenType::Byte)) {
-        fail(file, types_key, "token " + std::to_string(id) + " has unknown type " + std::to_string(items[id]) +
-                                  " (known: 0..6)");
+        fail(file, types_key,
+             "token " + std::to_string(id) + " has unknown type " + std::to_string(items[id]) + " (known: 0..6)");
       }
       vocab.token_types.push_back(static_cast<TokenType>(items[id]));
     }
@@ -96,8 +97,8 @@ TokenizerVocab vocab_from_gguf(const GgufFile& file) {
   }
   // Every merge makes a new token out of two, so a BPE vocabulary has fewer merges than tokens.
   if (vocab.merges.size() >= token_count) {
-    fail(file, merges_key, std::to_string(vocab.merges.size()) + " merges for only " + std::to_string(token_count) +
-                               " tokens");
+    fail(file, merges_key,
+         std::to_string(vocab.merges.size()) + " merges for only " + std::to_string(token_count) + " tokens");
   }
 
   vocab.bos_id = optional_token_id(file, "tokenizer.ggml.bos_token_id", token_count);

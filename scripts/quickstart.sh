@@ -34,8 +34,8 @@ if [[ ! -f $build_dir/CMakeCache.txt ]]; then
   say "configuring ($build_dir/)"
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
 fi
-say "building (cmake shows progress in %)"
-cmake --build "$build_dir" -j"$(nproc)"
+say "building phirun (cmake shows progress in %; scripts/test.sh builds the tests)"
+cmake --build "$build_dir" -j"$(nproc)" --target phirun
 
 scripts/fetch-model.sh
 

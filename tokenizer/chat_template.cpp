@@ -38,8 +38,9 @@ std::string_view recognize_chat_template(std::string_view template_text) {
 std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,
                         bool add_generation_prompt) {
   if (template_text.empty())
-    throw std::runtime_error("the model has no chat template (tokenizer.chat_template); use `phirun generate` "
-                             "with a prompt formatted by hand");
+    throw std::runtime_error(
+        "the model has no chat template (tokenizer.chat_template); use `phirun generate` "
+        "with a prompt formatted by hand");
   if (recognize_chat_template(template_text) == "smollm2-chatml")
     return render_smollm2(messages, add_generation_prompt);
   throw std::runtime_error(

@@ -19,8 +19,7 @@ std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\
 void check_special_id(int32_t id, const char* field, size_t token_count) {
   if (id < -1 || id >= static_cast<int64_t>(token_count)) {
     throw std::runtime_error(std::string("tokenizer: ") + field + " " + std::to_string(id) +
-                             " is out of range for a vocabulary of " + std::to_string(token_count) +
-                             " tokens");
+                             " is out of range for a vocabulary of " + std::to_string(token_count) + " tokens");
   }
 }
 
@@ -112,8 +111,9 @@ void Tokenizer::build_byte_tokens() {
   // Some real vocabularies lack a few bytes (SmolLM2 has no token for 21 of them, such as 0x1d
   // and 0xf1), but one without any is not a byte-level vocabulary at all.
   if (byte_tokens_found == 0) {
-    throw std::runtime_error("tokenizer: no token spells a single byte (\"a\", \"\xC4\xA0\" for space, ...): "
-                             "this is not a byte-level BPE vocabulary");
+    throw std::runtime_error(
+        "tokenizer: no token spells a single byte (\"a\", \"\xC4\xA0\" for space, ...): "
+        "this is not a byte-level BPE vocabulary");
   }
 }
 

@@ -41,9 +41,7 @@ UnicodeCategory unicode_category(char32_t code_point) {
   return category_from_runs(code_point);
 }
 
-bool is_letter(char32_t code_point) {
-  return unicode_category(code_point) <= UnicodeCategory::Lo;
-}
+bool is_letter(char32_t code_point) { return unicode_category(code_point) <= UnicodeCategory::Lo; }
 
 bool is_number(char32_t code_point) {
   const UnicodeCategory category = unicode_category(code_point);

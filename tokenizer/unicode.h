@@ -9,13 +9,36 @@ namespace phirun {
 
 // Unicode general categories, in the order gen_unicode_tables.py numbers them.
 enum class UnicodeCategory : uint8_t {
-  Lu, Ll, Lt, Lm, Lo,              // letters
-  Mn, Mc, Me,                      // marks
-  Nd, Nl, No,                      // numbers
-  Pc, Pd, Ps, Pe, Pi, Pf, Po,      // punctuation
-  Sm, Sc, Sk, So,                  // symbols
-  Zs, Zl, Zp,                      // separators
-  Cc, Cf, Cs, Co, Cn,              // other; Cn = unassigned (and anything past U+10FFFF)
+  Lu,
+  Ll,
+  Lt,
+  Lm,
+  Lo,  // letters
+  Mn,
+  Mc,
+  Me,  // marks
+  Nd,
+  Nl,
+  No,  // numbers
+  Pc,
+  Pd,
+  Ps,
+  Pe,
+  Pi,
+  Pf,
+  Po,  // punctuation
+  Sm,
+  Sc,
+  Sk,
+  So,  // symbols
+  Zs,
+  Zl,
+  Zp,  // separators
+  Cc,
+  Cf,
+  Cs,
+  Co,
+  Cn,  // other; Cn = unassigned (and anything past U+10FFFF)
 };
 
 UnicodeCategory unicode_category(char32_t code_point);

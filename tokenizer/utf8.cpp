@@ -10,9 +10,9 @@ namespace phirun {
 namespace {
 
 struct LeadByteRule {
-  uint32_t length;        // 0: the byte cannot start a character
-  uint8_t second_min;     // allowed range of the second byte, which rules out overlongs,
-  uint8_t second_max;     // surrogates and code points past U+10FFFF
+  uint32_t length;     // 0: the byte cannot start a character
+  uint8_t second_min;  // allowed range of the second byte, which rules out overlongs,
+  uint8_t second_max;  // surrogates and code points past U+10FFFF
 };
 
 LeadByteRule rule_for_lead_byte(uint8_t lead) {
@@ -94,8 +94,7 @@ void require_valid_utf8(std::string_view text, std::string_view context) {
       message += "byte " + hex_byte(lead) + " cannot start a UTF-8 character";
     } else {
       message += "byte " + hex_byte(static_cast<uint8_t>(text[offset + step.length])) + " at offset " +
-                 std::to_string(offset + step.length) + " cannot continue the sequence starting with " +
-                 hex_byte(lead);
+                 std::to_string(offset + step.length) + " cannot continue the sequence starting with " + hex_byte(lead);
     }
     throw std::runtime_error(message);
   }

@@ -23,9 +23,9 @@ enum class TokenType : int32_t {
 struct TokenizerVocab {
   std::string model;  // tokenizer.ggml.model: "gpt2" (byte-level BPE); "llama" (SentencePiece) is not supported yet
   std::string pre;    // tokenizer.ggml.pre: "smollm", "gpt2" or "default"
-  std::vector<std::string> tokens;      // token texts as stored, byte-level spelled ("Ġthe")
-  std::vector<TokenType> token_types;   // empty = all Normal
-  std::vector<std::string> merges;      // "left right"; rank = index, lower merges first
+  std::vector<std::string> tokens;     // token texts as stored, byte-level spelled ("Ġthe")
+  std::vector<TokenType> token_types;  // empty = all Normal
+  std::vector<std::string> merges;     // "left right"; rank = index, lower merges first
   int32_t bos_id = -1, eos_id = -1, eot_id = -1, unk_id = -1, pad_id = -1;  // -1 = none
   bool add_bos = false;
 };

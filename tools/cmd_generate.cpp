@@ -33,9 +33,8 @@ int run_generation(const Model& model, const ModelFlags& model_flags, const std:
                    const GenerateFlags& flags, int64_t default_tokens) {
   Session session(model, session_options(model_flags));
   if (int64_t(prompt_ids.size()) >= session.context_length())
-    throw std::runtime_error("the prompt has " + std::to_string(prompt_ids.size()) +
-                             " tokens but the context holds " + std::to_string(session.context_length()) +
-                             " (raise it with -c, up to the model's " +
+    throw std::runtime_error("the prompt has " + std::to_string(prompt_ids.size()) + " tokens but the context holds " +
+                             std::to_string(session.context_length()) + " (raise it with -c, up to the model's " +
                              std::to_string(model.config().context_length) + ")");
   GenerateOptions options;
   options.max_new_tokens = flags.n_predict >= 0 ? flags.n_predict : default_tokens;
@@ -61,14 +60,16 @@ int run_generation(const Model& model, const ModelFlags& model_flags, const std:
 }  // namespace
 
 int generate_command(int argc, char** argv) {
-  CLI::App app{"Continue a text with the model, greedily, streaming tokens as they come.\n"
-               "Example: phirun generate -p \"Once upon a time\" -n 64",
-               "phirun generate"};
+  CLI::App app{
+      "Continue a text with the model, greedily, streaming tokens as they come.\n"
+      "Example: phirun generate -p \"Once upon a time\" -n 64",
+      "phirun generate"};
   GenerateFlags flags;
   add_model_flags(app, flags.model);
   app.add_option("-p,--prompt", flags.prompt, "the text to continue");
   app.add_option("-f,--file", flags.prompt_file, "read the text to continue from a file");
-  app.add_option("-n,--n-predict", flags.n_predict, "tokens to generate (default 256)")->check(CLI::Range(int64_t(0), int64_t(1) << 24));
+  app.add_option("-n,--n-predict", flags.n_predict, "tokens to generate (default 256)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
   app.add_flag("--ids", flags.print_ids, "print the generated token ids instead of text");
   app.add_flag("--ignore-eos", flags.ignore_eos, "do not stop at end-of-generation tokens");
   app.add_flag("--no-special", flags.no_special, "treat special-token text in the prompt as plain text");
@@ -83,15 +84,17 @@ int generate_command(int argc, char** argv) {
 }
 
 int chat_command(int argc, char** argv) {
-  CLI::App app{"Ask the model one question, formatted with its own chat template, and print the answer.\n"
-               "Example: phirun chat -p \"What is the capital of France?\"",
-               "phirun chat"};
+  CLI::App app{
+      "Ask the model one question, formatted with its own chat template, and print the answer.\n"
+      "Example: phirun chat -p \"What is the capital of France?\"",
+      "phirun chat"};
   GenerateFlags flags;
   add_model_flags(app, flags.model);
   app.add_option("-p,--prompt", flags.prompt, "the question");
   app.add_option("-f,--file", flags.prompt_file, "read the question from a file");
   app.add_option("--system", flags.system, "a system message (default: the template's own, if any)");
-  app.add_option("-n,--n-predict", flags.n_predict, "most tokens in the answer (default 512)")->check(CLI::Range(int64_t(0), int64_t(1) << 24));
+  app.add_option("-n,--n-predict", flags.n_predict, "most tokens in the answer (default 512)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
   app.add_flag("--ids", flags.print_ids, "print the answer's token ids instead of text");
   if (int code = parse_subcommand(app, argc, argv); code >= 0) return code;
 

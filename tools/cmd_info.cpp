@@ -15,10 +15,14 @@ namespace {
 
 std::string human_bytes(uint64_t bytes) {
   char text[32];
-  if (bytes >= (1ull << 30)) std::snprintf(text, sizeof text, "%.2f GiB", double(bytes) / double(1ull << 30));
-  else if (bytes >= (1ull << 20)) std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / double(1ull << 20));
-  else if (bytes >= (1ull << 10)) std::snprintf(text, sizeof text, "%.1f KiB", double(bytes) / double(1ull << 10));
-  else std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+  if (bytes >= (1ull << 30))
+    std::snprintf(text, sizeof text, "%.2f GiB", double(bytes) / double(1ull << 30));
+  else if (bytes >= (1ull << 20))
+    std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / double(1ull << 20));
+  else if (bytes >= (1ull << 10))
+    std::snprintf(text, sizeof text, "%.1f KiB", double(bytes) / double(1ull << 10));
+  else
+    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
   return text;
 }
 
@@ -27,17 +31,20 @@ std::string special_token(const GgufFile& file, const char* key) {
   if (!id) return "";
   std::string text = std::to_string(*id);
   const GgufValue* tokens = file.find("tokenizer.ggml.tokens");
-  if (tokens && *id < tokens->string_items.size()) text += " '" + tokens->string_items[*id] + "'";
-  else text += " (outside the vocabulary)";
+  if (tokens && *id < tokens->string_items.size())
+    text += " '" + tokens->string_items[*id] + "'";
+  else
+    text += " (outside the vocabulary)";
   return text;
 }
 
 }  // namespace
 
 int info_command(int argc, char** argv) {
-  CLI::App app{"Describe a GGUF model file.\n"
-               "Example: phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf",
-               "phirun info"};
+  CLI::App app{
+      "Describe a GGUF model file.\n"
+      "Example: phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+      "phirun info"};
   ModelFlags flags;
   std::string positional;
   app.add_option("MODEL", positional, "GGUF model file (default: SmolLM2-135M-Instruct from the cache)");
@@ -50,7 +57,9 @@ int info_command(int argc, char** argv) {
   const std::string architecture = file.find_string("general.architecture").value_or("(not set)");
   const std::string prefix = architecture + ".";
   uint64_t parameters = 0;
-  struct TypeUse { uint64_t tensors = 0, elements = 0, bytes = 0; };
+  struct TypeUse {
+    uint64_t tensors = 0, elements = 0, bytes = 0;
+  };
   std::map<std::string, TypeUse> by_type;
   for (const GgufTensor& tensor : file.tensors()) {
     parameters += tensor.n_elements;
@@ -65,8 +74,10 @@ int info_command(int argc, char** argv) {
   if (auto name = file.find_string("general.name")) std::printf("name:           %s\n", name->c_str());
   std::printf("architecture:   %s\n", architecture.c_str());
   std::printf("parameters:     %llu (%.1f M)\n", static_cast<unsigned long long>(parameters), double(parameters) / 1e6);
-  if (auto layers = file.find_uint(prefix + "block_count")) std::printf("layers:         %llu\n", static_cast<unsigned long long>(*layers));
-  if (auto width = file.find_uint(prefix + "embedding_length")) std::printf("hidden size:    %llu\n", static_cast<unsigned long long>(*width));
+  if (auto layers = file.find_uint(prefix + "block_count"))
+    std::printf("layers:         %llu\n", static_cast<unsigned long long>(*layers));
+  if (auto width = file.find_uint(prefix + "embedding_length"))
+    std::printf("hidden size:    %llu\n", static_cast<unsigned long long>(*width));
   if (auto heads = file.find_uint(prefix + "attention.head_count"))
     std::printf("heads:          %llu (KV heads: %llu)\n", static_cast<unsigned long long>(*heads),
                 static_cast<unsigned long long>(file.find_uint(prefix + "attention.head_count_kv").value_or(*heads)));
@@ -84,13 +95,16 @@ int info_command(int argc, char** argv) {
               file.find_string("tokenizer.ggml.pre").value_or("(none)").c_str(),
               tokens ? tokens->string_items.size() : size_t(0),
               file.find("tokenizer.ggml.merges") ? file.find("tokenizer.ggml.merges")->string_items.size() : size_t(0));
-  for (const auto& [label, key] : {std::pair{"bos", "tokenizer.ggml.bos_token_id"}, {"eos", "tokenizer.ggml.eos_token_id"},
-                                   {"eot", "tokenizer.ggml.eot_token_id"}, {"unknown", "tokenizer.ggml.unknown_token_id"},
+  for (const auto& [label, key] : {std::pair{"bos", "tokenizer.ggml.bos_token_id"},
+                                   {"eos", "tokenizer.ggml.eos_token_id"},
+                                   {"eot", "tokenizer.ggml.eot_token_id"},
+                                   {"unknown", "tokenizer.ggml.unknown_token_id"},
                                    {"padding", "tokenizer.ggml.padding_token_id"}}) {
     const std::string text = special_token(file, key);
     if (!text.empty()) std::printf("  %-8s %s\n", label, text.c_str());
   }
-  if (auto add_bos = file.find_bool("tokenizer.ggml.add_bos_token")) std::printf("  adds BOS: %s\n", *add_bos ? "yes" : "no");
+  if (auto add_bos = file.find_bool("tokenizer.ggml.add_bos_token"))
+    std::printf("  adds BOS: %s\n", *add_bos ? "yes" : "no");
   const std::string chat_template = file.find_string("tokenizer.chat_template").value_or("");
   if (chat_template.empty()) {
     std::printf("chat template:  none\n");

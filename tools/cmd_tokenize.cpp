@@ -14,10 +14,14 @@ namespace {
 std::string printable(const std::string& bytes) {
   std::string out;
   for (unsigned char c : bytes) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\\') out += "\\\\";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\\')
+      out += "\\\\";
     else if (c < 0x20 || c == 0x7f) {
       char escaped[8];
       std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
@@ -32,11 +36,13 @@ std::string printable(const std::string& bytes) {
 }  // namespace
 
 int tokenize_command(int argc, char** argv) {
-  CLI::App app{"Print the token ids of a text.\nExample: phirun tokenize -p \"Hello world\" --pieces", "phirun tokenize"};
+  CLI::App app{"Print the token ids of a text.\nExample: phirun tokenize -p \"Hello world\" --pieces",
+               "phirun tokenize"};
   ModelFlags model_flags;
   std::string prompt, prompt_file;
   bool pieces = false, no_special = false;
-  app.add_option("-m,--model", model_flags.model_path, "GGUF model file (default: SmolLM2-135M-Instruct from the cache)");
+  app.add_option("-m,--model", model_flags.model_path,
+                 "GGUF model file (default: SmolLM2-135M-Instruct from the cache)");
   app.add_option("-p,--prompt", prompt, "the text");
   app.add_option("-f,--file", prompt_file, "read the text from a file");
   app.add_flag("--pieces", pieces, "print each id with its piece, one per line");

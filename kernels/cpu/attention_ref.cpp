@@ -14,8 +14,7 @@ namespace phirun {
 namespace {
 
 // Row `position` of head `kv_head` in a cache half (keys or values), converted to floats.
-void load_cache_row(const KvLayerView& cache, const void* base, int64_t kv_head, int64_t position,
-                    float* out) {
+void load_cache_row(const KvLayerView& cache, const void* base, int64_t kv_head, int64_t position, float* out) {
   const int64_t index = (kv_head * cache.capacity + position) * cache.head_dim;
   if (cache.type == TensorType::F32) {
     std::memcpy(out, static_cast<const float*>(base) + index, size_t(cache.head_dim) * sizeof(float));

@@ -14,8 +14,7 @@ class CpuOps final : public Ops {
   explicit CpuOps(ThreadPool& pool) : pool_(pool) {}
 
   void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) override;
-  void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps,
-                float* out) override;
+  void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) override;
   void matmul(const MatrixView& weight, const float* x, int64_t n_rows, float* y) override;
   void rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t start_position,
             const RopeParams& params) override;

@@ -5,8 +5,7 @@
 
 namespace phirun {
 
-void CpuOps::rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps,
-                      float* out) {
+void CpuOps::rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) {
   for (int64_t t = 0; t < n_rows; ++t) {
     const float* row = x + t * dim;
     double sum_squares = 0.0;  // double: dim can be thousands of values of mixed magnitude
@@ -52,8 +51,12 @@ void CpuOps::rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, i
     for (int64_t t = 0; t < n_rows; ++t)
       rope_angles_ref(start_position + t, params, &rope_table_.cosines[size_t(t * half)],
                       &rope_table_.sines[size_t(t * half)]);
-    rope_table_ = {start_position, n_rows, params.theta, params.rotary_dims,
-                   std::move(rope_table_.cosines), std::move(rope_table_.sines)};
+    rope_table_ = {start_position,
+                   n_rows,
+                   params.theta,
+                   params.rotary_dims,
+                   std::move(rope_table_.cosines),
+                   std::move(rope_table_.sines)};
   }
   for (int64_t t = 0; t < n_rows; ++t)
     for (int64_t h = 0; h < n_heads; ++h)

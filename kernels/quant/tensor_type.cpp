@@ -17,9 +17,7 @@ constexpr int B = kQuantBlock;
 
 // --- dequantize --------------------------------------------------------------------------------
 
-void dequantize_f32(const void* src, float* dst, int64_t n) {
-  std::memcpy(dst, src, size_t(n) * sizeof(float));
-}
+void dequantize_f32(const void* src, float* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
 
 void dequantize_f16(const void* src, float* dst, int64_t n) {
   // Tensor data is 32-byte aligned in GGUF files, so rows of halves are 2-byte aligned.
@@ -68,9 +66,7 @@ void dequantize_q4_1(const void* src, float* dst, int64_t n) {
 
 // --- quantize (reference rounding; the builder's error-minimising quantizer comes later) ------
 
-void quantize_f32(const float* src, void* dst, int64_t n) {
-  std::memcpy(dst, src, size_t(n) * sizeof(float));
-}
+void quantize_f32(const float* src, void* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
 
 void quantize_f16(const float* src, void* dst, int64_t n) {
   auto* out = static_cast<uint8_t*>(dst);

@@ -32,10 +32,10 @@ inline bool model_is_required() {
 }  // namespace phirun::testing
 
 // Use at the top of a test that needs the real model: sets `model_path` or skips/fails.
-#define PHIRUN_REQUIRE_DEFAULT_MODEL(model_path)                                                   \
-  const std::string model_path = ::phirun::testing::default_model_path_for_tests();               \
-  if (!std::filesystem::exists(model_path)) {                                                      \
-    if (::phirun::testing::model_is_required())                                                    \
-      FAIL() << "default model missing at " << model_path << ": run scripts/fetch-model.sh";      \
+#define PHIRUN_REQUIRE_DEFAULT_MODEL(model_path)                                                 \
+  const std::string model_path = ::phirun::testing::default_model_path_for_tests();              \
+  if (!std::filesystem::exists(model_path)) {                                                    \
+    if (::phirun::testing::model_is_required())                                                  \
+      FAIL() << "default model missing at " << model_path << ": run scripts/fetch-model.sh";     \
     GTEST_SKIP() << "default model missing at " << model_path << ": run scripts/fetch-model.sh"; \
   }

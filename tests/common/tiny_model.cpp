@@ -44,9 +44,7 @@ struct TensorSpec {
 };
 
 // Uniform in [-1, 1) from 24 random bits.
-float next_uniform(std::mt19937& random) {
-  return float(random() >> 8) * (2.0f / 16777216.0f) - 1.0f;
-}
+float next_uniform(std::mt19937& random) { return float(random() >> 8) * (2.0f / 16777216.0f) - 1.0f; }
 
 std::vector<uint8_t> encode_tensor(const TensorSpec& spec, const std::optional<float>& fill_value,
                                    std::mt19937& random) {
@@ -61,8 +59,7 @@ std::vector<uint8_t> encode_tensor(const TensorSpec& spec, const std::optional<f
     value = fill_value ? *fill_value : spec.is_norm ? 1.0f + noise : noise;
   }
   const std::optional<uint64_t> bytes_per_row = row_bytes(spec.type, spec.dims[0]);
-  if (!bytes_per_row)
-    throw std::invalid_argument("tiny model: tensor " + spec.name + " rows are not whole blocks");
+  if (!bytes_per_row) throw std::invalid_argument("tiny model: tensor " + spec.name + " rows are not whole blocks");
   std::vector<uint8_t> bytes(static_cast<size_t>(*bytes_per_row * uint64_t(n_elements / spec.dims[0])));
   type_traits(spec.type).quantize(values.data(), bytes.data(), n_elements);
   return bytes;
@@ -97,7 +94,7 @@ std::vector<TensorSpec> tensor_specs(const TinyModelOptions& options) {
 
 std::vector<std::pair<std::string, GgufValue>> metadata(const TinyModelOptions& options) {
   const std::vector<std::string> tokens = tiny_model_tokens();
-  std::vector<int32_t> token_types(tokens.size(), 1);  // Normal
+  std::vector<int32_t> token_types(tokens.size(), 1);                                           // Normal
   token_types[kTinyEndOfTextId] = token_types[kTinyImStartId] = token_types[kTinyImEndId] = 3;  // Control
   std::vector<std::pair<std::string, GgufValue>> keys = {
       {"general.architecture", GgufValue::of_string("llama")},

@@ -17,9 +17,9 @@ namespace phirun::testing {
 
 // Changes one weight tensor before it is written.
 struct TinyTensorOverride {
-  std::vector<int64_t> dims;          // empty: keep the right shape (ne[0] first, as in GGUF)
-  std::optional<TensorType> type;     // nullopt: keep the model's type for this tensor
-  std::optional<float> fill_value;    // every weight set to this (NaN, to test the loader's check)
+  std::vector<int64_t> dims;        // empty: keep the right shape (ne[0] first, as in GGUF)
+  std::optional<TensorType> type;   // nullopt: keep the model's type for this tensor
+  std::optional<float> fill_value;  // every weight set to this (NaN, to test the loader's check)
 };
 
 struct TinyModelOptions {

@@ -186,7 +186,8 @@ TEST(CpuOps, AttentionMatchesDirectSoftmax) {
         for (int64_t p = 0; p < n_pos; ++p) {
           double score = 0;
           for (int64_t d = 0; d < head_dim; ++d)
-            score += double(q[size_t((t * n_heads + h) * head_dim + d)]) * stored(k, size_t((p * n_kv + kv) * head_dim + d));
+            score +=
+                double(q[size_t((t * n_heads + h) * head_dim + d)]) * stored(k, size_t((p * n_kv + kv) * head_dim + d));
           weights[size_t(p)] = score * params.scale;
           max_score = std::max(max_score, weights[size_t(p)]);
         }
@@ -209,8 +210,7 @@ TEST(CpuOps, SwigluAndAdd) {
   const std::vector<float> gate = {-2.0f, 0.0f, 1.5f}, up = {3.0f, 4.0f, -1.0f};
   std::vector<float> out(3);
   ops.swiglu(gate.data(), up.data(), 3, out.data());
-  for (size_t i = 0; i < 3; ++i)
-    EXPECT_NEAR(out[i], gate[i] / (1 + std::exp(-double(gate[i]))) * up[i], 1e-6);
+  for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(out[i], gate[i] / (1 + std::exp(-double(gate[i]))) * up[i], 1e-6);
   std::vector<float> x = {1, 2, 3};
   ops.add(x.data(), up.data(), 3);
   EXPECT_EQ(x, (std::vector<float>{4, 6, 2}));

@@ -14,9 +14,9 @@ TEST(Half, KnownEncodings) {
   EXPECT_EQ(fp32_to_fp16(1.0f), 0x3C00);
   EXPECT_EQ(fp32_to_fp16(-2.0f), 0xC000);
   EXPECT_EQ(fp32_to_fp16(0.5f), 0x3800);
-  EXPECT_EQ(fp32_to_fp16(65504.0f), 0x7BFF);                 // largest finite half
-  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -14)), 0x0400);     // smallest normal
-  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -24)), 0x0001);     // smallest subnormal
+  EXPECT_EQ(fp32_to_fp16(65504.0f), 0x7BFF);               // largest finite half
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -14)), 0x0400);  // smallest normal
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
   EXPECT_EQ(fp32_to_fp16(0.0f), 0x0000);
   EXPECT_EQ(fp32_to_fp16(-0.0f), 0x8000);
   EXPECT_EQ(fp32_to_fp16(std::numeric_limits<float>::infinity()), 0x7C00);

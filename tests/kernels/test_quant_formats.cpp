@@ -136,8 +136,8 @@ TEST(QuantFormats, FloatTypesRoundTrip) {
 TEST(QuantFormats, DotMatchesDequantizedDot) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0,
-                          TensorType::Q4_0, TensorType::Q4_1}) {
+  for (TensorType type :
+       {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1}) {
     const TypeTraits& traits = type_traits(type);
     for (int64_t n : {32, 64, 96, 320, 1536}) {
       std::vector<float> w(n), x(n), wd(n);

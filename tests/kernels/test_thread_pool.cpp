@@ -38,8 +38,7 @@ TEST(ThreadPool, ChunksDifferByAtMostOne) {
 TEST(ThreadPool, ManyShortRunsInARow) {
   ThreadPool pool(2);
   std::atomic<int64_t> total{0};
-  for (int run = 0; run < 20000; ++run)
-    pool.run([&](int index, int) { total += index + 1; });
+  for (int run = 0; run < 20000; ++run) pool.run([&](int index, int) { total += index + 1; });
   EXPECT_EQ(total.load(), 20000 * 3);
 }
 

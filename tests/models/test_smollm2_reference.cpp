@@ -106,11 +106,12 @@ TEST_P(SmolLM2Reference, LogitsAndGreedyIdsMatchTransformers) {
   const double tolerance = kv_type == TensorType::F32 ? kLogitTolerance : kF16LogitTolerance;
   for (const auto& prompt : reference()["prompts"]) {
     const Result result = check_prompt(model, prompt, kv_type, tolerance);
-    std::printf("%-16s %s KV: max |logit diff| prompt %.2e, greedy %.2e; greedy ids compared %d/32 "
-                "(first reference gap below %.0e at step %s)\n",
-                prompt["name"].get<std::string>().c_str(), std::string(type_name(kv_type)).c_str(),
-                result.max_prompt_difference, result.max_greedy_difference, result.greedy_steps_compared,
-                tolerance, result.greedy_steps_compared < 32 ? std::to_string(result.greedy_steps_compared).c_str() : "none");
+    std::printf(
+        "%-16s %s KV: max |logit diff| prompt %.2e, greedy %.2e; greedy ids compared %d/32 "
+        "(first reference gap below %.0e at step %s)\n",
+        prompt["name"].get<std::string>().c_str(), std::string(type_name(kv_type)).c_str(),
+        result.max_prompt_difference, result.max_greedy_difference, result.greedy_steps_compared, tolerance,
+        result.greedy_steps_compared < 32 ? std::to_string(result.greedy_steps_compared).c_str() : "none");
   }
 }
 

@@ -89,14 +89,22 @@ std::vector<std::pair<std::string, GgufValue>> every_value_type() {
   GgufValue nested = array_of(GgufType::ARRAY);  // arrays of different element types inside
   nested.array_items = {GgufValue::of_i32s({1, 2}), GgufValue::of_strings({"x", "yz"}), array_of(GgufType::F32)};
   values.insert(values.end(), {
-      {"array.u8", u8s}, {"array.i8", i8s}, {"array.u16", u16s}, {"array.i16", i16s},
-      {"array.u32", u32s}, {"array.i32", i32s}, {"array.f32", f32s}, {"array.bool", bools},
-      {"array.string", GgufValue::of_strings({"", "Ġthe", std::string(300, 'x')})},
-      {"array.u64", u64s}, {"array.i64", i64s}, {"array.f64", f64s},
-      {"array.empty", array_of(GgufType::U32)},
-      {"array.nested", nested},
-      {"array.nested.deepest_allowed", nested_arrays(4)},
-  });
+                                  {"array.u8", u8s},
+                                  {"array.i8", i8s},
+                                  {"array.u16", u16s},
+                                  {"array.i16", i16s},
+                                  {"array.u32", u32s},
+                                  {"array.i32", i32s},
+                                  {"array.f32", f32s},
+                                  {"array.bool", bools},
+                                  {"array.string", GgufValue::of_strings({"", "Ġthe", std::string(300, 'x')})},
+                                  {"array.u64", u64s},
+                                  {"array.i64", i64s},
+                                  {"array.f64", f64s},
+                                  {"array.empty", array_of(GgufType::U32)},
+                                  {"array.nested", nested},
+                                  {"array.nested.deepest_allowed", nested_arrays(4)},
+                              });
   return values;
 }
 

@@ -2,8 +2,8 @@
 // one, must be refused with "NAME: " and the exact problem, both from memory and from disk.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <fstream>
 #include <functional>
@@ -31,9 +31,9 @@ std::vector<uint8_t> small_valid_gguf(std::function<void(GgufWriter&)> extra = {
   writer.set("test.twin_1", GgufValue::of_u32(1));
   writer.set("test.twin_2", GgufValue::of_u32(2));
   if (extra) extra(writer);
-  writer.add_tensor("tensor.a", TensorType::F32, {8}, payload, 32);         // data offset 0
-  writer.add_tensor("tensor.b", TensorType::Q4_0, {32, 2}, payload, 36);    // data offset 32
-  writer.add_tensor("tensor.c", TensorType::F32, {4, 3}, payload, 48);      // data offset 96
+  writer.add_tensor("tensor.a", TensorType::F32, {8}, payload, 32);       // data offset 0
+  writer.add_tensor("tensor.b", TensorType::Q4_0, {32, 2}, payload, 36);  // data offset 32
+  writer.add_tensor("tensor.c", TensorType::F32, {4, 3}, payload, 48);    // data offset 96
   return writer.to_bytes();
 }
 
@@ -76,7 +76,11 @@ struct BadInput {
 std::vector<BadInput> bad_inputs() {
   return {
       {"empty", [] { return std::vector<uint8_t>{}; }, "file too small to be GGUF (0 bytes)"},
-      {"three_bytes", [] { return std::vector<uint8_t>{'G', 'G', 'U'}; }, "file too small to be GGUF (3 bytes)"},
+      {"three_bytes",
+       [] {
+         return std::vector<uint8_t>{'G', 'G', 'U'};
+       },
+       "file too small to be GGUF (3 bytes)"},
       {"bad_magic", [] { return patched([](auto& b) { b[3] = 'X'; }); }, "not a GGUF file (bad magic)"},
       {"big_endian", [] { return patched([](auto& b) { poke<uint32_t>(b, kVersionOffset, 0x03000000); }); },
        "big-endian GGUF files are not supported"},
@@ -88,8 +92,7 @@ std::vector<BadInput> bad_inputs() {
        "truncated while reading metadata count at byte 16 (needs 8 bytes, 4 left)"},
       {"tensor_count_absurd", [] { return patched([](auto& b) { poke<uint64_t>(b, kTensorCountOffset, kHuge); }); },
        "tensor count 1152921504606846976 exceeds the limit of 65536"},
-      {"metadata_count_absurd",
-       [] { return patched([](auto& b) { poke<uint64_t>(b, kMetadataCountOffset, kHuge); }); },
+      {"metadata_count_absurd", [] { return patched([](auto& b) { poke<uint64_t>(b, kMetadataCountOffset, kHuge); }); },
        "metadata count 1152921504606846976 exceeds the limit of 65536"},
       {"key_length_absurd",
        [] { return patched([](auto& b) { poke<uint64_t>(b, key_length_offset(b, "test.u32"), kHuge); }); },
@@ -129,7 +132,8 @@ std::vector<BadInput> bad_inputs() {
        "tensor tensor.c: dimension 1 is 0"},
       {"dim_above_limit",
        [] {
-         return patched([](auto& b) { poke<uint64_t>(b, tensor_info_offsets(b, "tensor.c").first_dim, uint64_t(1) << 41); });
+         return patched(
+             [](auto& b) { poke<uint64_t>(b, tensor_info_offsets(b, "tensor.c").first_dim, uint64_t(1) << 41); });
        },
        "tensor tensor.c: dimension 0 is 2199023255552"},
       {"dims_product_overflows",
@@ -157,7 +161,9 @@ std::vector<BadInput> bad_inputs() {
        [] { return patched([](auto& b) { poke<uint64_t>(b, tensor_info_offsets(b, "tensor.c").offset, 32000); }); },
        "tensor tensor.c (48 bytes at data offset 32000) lies outside the file (160 bytes of tensor data)"},
       {"tensor_ends_outside",
-       [] { return patched([](auto& b) { poke<uint64_t>(b, tensor_info_offsets(b, "tensor.c").first_dim + 8, 300); }); },
+       [] {
+         return patched([](auto& b) { poke<uint64_t>(b, tensor_info_offsets(b, "tensor.c").first_dim + 8, 300); });
+       },
        "tensor tensor.c (4800 bytes at data offset 96) lies outside the file (160 bytes of tensor data)"},
       {"tensor_offset_wraps",
        [] {
@@ -172,8 +178,7 @@ std::vector<BadInput> bad_inputs() {
        "general.alignment 48 is not a power of two"},
       {"alignment_0", [] { return with_bad_alignment(GgufValue::of_u32(0)); },
        "general.alignment 0 is not a power of two"},
-      {"alignment_u64", [] { return with_bad_alignment(GgufValue::of_u64(32)); },
-       "general.alignment must be a u32"},
+      {"alignment_u64", [] { return with_bad_alignment(GgufValue::of_u64(32)); }, "general.alignment must be a u32"},
       {"alignment_string", [] { return with_bad_alignment(GgufValue::of_string("32")); },
        "general.alignment must be a u32"},
   };
@@ -206,7 +211,8 @@ TEST_P(GgufBadInput, IsRefusedFromDisk) {
   const std::vector<uint8_t> bytes = input.make();
   TempDir dir;
   const std::string path = dir.file(input.name + ".gguf");
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   expect_refused([&] { GgufFile::open(path); }, path, input.expected);
 }
 

@@ -135,7 +135,8 @@ TEST(GgufTruncation, ModelLoadRefusesSampledPrefixesWrittenToDisk) {
 
   TempDir dir;
   const std::string whole_path = dir.file("whole.gguf");
-  std::ofstream(whole_path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  std::ofstream(whole_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   ASSERT_NO_THROW(Model::load(whole_path, LoadOptions{1})) << "the untruncated file is a good model";
   const ScopedAllocationLimit limit(kMaxAllocationBytes);
   for (size_t length : lengths) {

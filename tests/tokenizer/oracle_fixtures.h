@@ -70,9 +70,8 @@ inline std::string first_difference(const Tokenizer& tokenizer, std::span<const 
   while (i < expected.size() && i < actual.size() && expected[i] == actual[i]) ++i;
   if (i == expected.size() && i == actual.size()) return "";
   std::ostringstream out;
-  out << "first difference at position " << i << " (expected " << expected.size() << " ids, got "
-      << actual.size() << ")\n  expected:" << ids_around(tokenizer, expected, i)
-      << "\n  actual:  " << ids_around(tokenizer, actual, i);
+  out << "first difference at position " << i << " (expected " << expected.size() << " ids, got " << actual.size()
+      << ")\n  expected:" << ids_around(tokenizer, expected, i) << "\n  actual:  " << ids_around(tokenizer, actual, i);
   return out.str();
 }
 

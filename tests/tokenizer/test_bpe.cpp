@@ -59,7 +59,9 @@ TEST(Bpe, NeverMergesAcrossWords) {
   const Tokenizer tokenizer(vocab);
   // Words "a" and " b": the merge "a" + " " would cross the boundary.
   EXPECT_EQ(tokenizer.encode("a b"), (Ids{'a', space_b}));
-  EXPECT_EQ(tokenizer.token_text(space_b), "\xc4\xa0" "b");  // "Ġb"
+  EXPECT_EQ(tokenizer.token_text(space_b),
+            "\xc4\xa0"
+            "b");  // "Ġb"
   EXPECT_EQ(tokenizer.token_bytes(space_b), " b");
 }
 

@@ -56,8 +56,14 @@ TEST(PreTokenizerGpt2, WhiteSpaceRuns) {
   EXPECT_EQ(words_of(kind, "  \n  x"), (Words{"  \n ", " x"}));
   EXPECT_EQ(words_of(kind, "end   "), (Words{"end", "   "}));
   // U+00A0 and U+3000 are \s but not the literal space.
-  EXPECT_EQ(words_of(kind, "a\xc2\xa0" "b"), (Words{"a", "\xc2\xa0", "b"}));
-  EXPECT_EQ(words_of(kind, "a \xe3\x80\x80" "b"), (Words{"a", " ", "\xe3\x80\x80", "b"}));
+  EXPECT_EQ(words_of(kind,
+                     "a\xc2\xa0"
+                     "b"),
+            (Words{"a", "\xc2\xa0", "b"}));
+  EXPECT_EQ(words_of(kind,
+                     "a \xe3\x80\x80"
+                     "b"),
+            (Words{"a", " ", "\xe3\x80\x80", "b"}));
   // U+001D is a control character, not white space, for Unicode and Oniguruma.
   EXPECT_EQ(words_of(kind, "a\x1d b"), (Words{"a", "\x1d", " b"}));
 }

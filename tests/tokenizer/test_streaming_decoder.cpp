@@ -49,17 +49,17 @@ TEST(StreamingDecoder, CharactersSplitAcrossMultiByteTokens) {
 TEST(StreamingDecoder, InvalidBytesBecomeReplacementCharactersAtOnce) {
   const Tokenizer tokenizer(testing::byte_vocab());
   StreamingDecoder decoder(tokenizer);
-  EXPECT_EQ(decoder.push(0xff), kFffd);            // can never start a character
-  EXPECT_EQ(decoder.push(0x80), kFffd);            // continuation without a lead
-  EXPECT_EQ(decoder.push(0xe2), "");               // may still become a character...
-  EXPECT_EQ(decoder.push('a'), kFffd + "a");       // ...but 'a' cannot continue it
+  EXPECT_EQ(decoder.push(0xff), kFffd);       // can never start a character
+  EXPECT_EQ(decoder.push(0x80), kFffd);       // continuation without a lead
+  EXPECT_EQ(decoder.push(0xe2), "");          // may still become a character...
+  EXPECT_EQ(decoder.push('a'), kFffd + "a");  // ...but 'a' cannot continue it
   EXPECT_EQ(decoder.push(0xed), "");
-  EXPECT_EQ(decoder.push(0xa0), kFffd + kFffd);    // ED A0 would be a surrogate: both bytes bad
+  EXPECT_EQ(decoder.push(0xa0), kFffd + kFffd);  // ED A0 would be a surrogate: both bytes bad
   EXPECT_EQ(decoder.push(0xf0), "");
   EXPECT_EQ(decoder.push(0x9f), "");
-  EXPECT_EQ(decoder.flush(), kFffd);               // an unfinished character at the end: one U+FFFD
+  EXPECT_EQ(decoder.flush(), kFffd);  // an unfinished character at the end: one U+FFFD
   EXPECT_EQ(decoder.pending_bytes(), 0u);
-  EXPECT_EQ(decoder.push('o'), "o");               // usable again after flush
+  EXPECT_EQ(decoder.push('o'), "o");  // usable again after flush
 }
 
 TEST(StreamingDecoder, ControlTokensOnlyWhenAsked) {
@@ -77,10 +77,10 @@ TEST(StreamingDecoder, AnySplitOfBytesGivesTheSameText) {
   // Byte strings (valid and not) cut into tokens at random points: every piece pushed out is
   // UTF-8, and all of them plus flush() equal repair_utf8 of the whole, as if decoded in one go.
   const std::string samples[] = {
-      "h\xc3\xa9llo \xf0\x9f\x98\x80 \xe4\xb8\x96\xe7\x95\x8c!",              // héllo 😀 世界!
-      "\xc3\xa9\xc3",                                                       // é, then a cut-off character
-      "\xe2\x82\xac\xff\xe2\x82\x28\xf4\x8f\xbf\xbf\xf4\x90",                 // €, bad bytes, U+10FFFF
-      "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9",                         // 👨 ZWJ 👩
+      "h\xc3\xa9llo \xf0\x9f\x98\x80 \xe4\xb8\x96\xe7\x95\x8c!",  // héllo 😀 世界!
+      "\xc3\xa9\xc3",                                             // é, then a cut-off character
+      "\xe2\x82\xac\xff\xe2\x82\x28\xf4\x8f\xbf\xbf\xf4\x90",     // €, bad bytes, U+10FFFF
+      "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9",             // 👨 ZWJ 👩
   };
   std::mt19937 random(12345);
   for (const std::string& sample : samples) {

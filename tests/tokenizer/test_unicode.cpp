@@ -45,8 +45,8 @@ TEST(Unicode, GeneralCategoriesOfKnownCharacters) {
 }
 
 TEST(Unicode, WhiteSpaceIsTheUnicodeProperty) {
-  for (char32_t c : {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x2029,
-                     0x202F, 0x205F, 0x3000}) {
+  for (char32_t c : {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x2029, 0x202F,
+                     0x205F, 0x3000}) {
     EXPECT_TRUE(is_white_space(c)) << std::hex << uint32_t(c);
   }
   // File/group/record/unit separators are spaces to Python's isspace(), not to Unicode or Oniguruma;
@@ -88,7 +88,7 @@ TEST(ByteLevel, EncodesAndDecodesTokenTexts) {
   // "é" (U+00E9) as bytes c3 a9 is spelled "Ã©"; the spelled text decodes back to those bytes.
   EXPECT_EQ(byte_level_encode("\xc3\xa9"), "\xc3\x83\xc2\xa9");
   EXPECT_EQ(byte_level_decode("\xc3\x83\xc2\xa9"), "\xc3\xa9");
-  EXPECT_FALSE(byte_level_decode("a b").has_value());          // a raw space is not a byte-level char
+  EXPECT_FALSE(byte_level_decode("a b").has_value());           // a raw space is not a byte-level char
   EXPECT_FALSE(byte_level_decode("\xe4\xb8\x96").has_value());  // 世
   std::string all_bytes;
   for (int byte = 0; byte < 256; ++byte) all_bytes += char(byte);
@@ -98,9 +98,7 @@ TEST(ByteLevel, EncodesAndDecodesTokenTexts) {
 // Code points whose class differs from Hugging Face's on purpose: digits new in Unicode 17.0,
 // which HF's Digits step (Rust's char::is_numeric, Unicode 17) isolates while its regex engine
 // (Oniguruma, Unicode 16.0, like our tables) has them unassigned.
-bool is_known_unicode17_digit(char32_t c) {
-  return (c >= 0x11DE0 && c <= 0x11DE9) || (c >= 0x16FF4 && c <= 0x16FF6);
-}
+bool is_known_unicode17_digit(char32_t c) { return (c >= 0x11DE0 && c <= 0x11DE9) || (c >= 0x16FF4 && c <= 0x16FF6); }
 
 TEST(PreTokenizerCharClass, EveryCodePointMatchesHuggingFace) {
   std::ifstream file("tests/fixtures/tokenizer/char_classes.json");
@@ -116,8 +114,10 @@ TEST(PreTokenizerCharClass, EveryCodePointMatchesHuggingFace) {
     if (expected == "surrogate") continue;
     for (char32_t c = first; c < end; ++c) {
       const CharClass got = char_class(c);
-      const char* got_name = got == CharClass::Letter ? "L" : got == CharClass::Number ? "N"
-                             : got == CharClass::WhiteSpace ? "S" : "O";
+      const char* got_name = got == CharClass::Letter       ? "L"
+                             : got == CharClass::Number     ? "N"
+                             : got == CharClass::WhiteSpace ? "S"
+                                                            : "O";
       if (expected == got_name) continue;
       if (is_known_unicode17_digit(c) && expected == "N" && got == CharClass::Other) {
         ++known;

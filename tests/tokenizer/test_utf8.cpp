@@ -24,10 +24,19 @@ TEST(Utf8, DecodesEachLengthAndTheLimits) {
     std::string bytes;
     char32_t code_point;
   } cases[] = {
-      {"A", U'A'},           {"\x7f", 0x7F},         {"\xc2\x80", 0x80},        {"\xc3\xa9", 0xE9},
-      {"\xdf\xbf", 0x7FF},   {"\xe0\xa0\x80", 0x800}, {"\xe2\x82\xac", 0x20AC}, {"\xed\x9f\xbf", 0xD7FF},
-      {"\xee\x80\x80", 0xE000}, {"\xef\xbf\xbf", 0xFFFF}, {"\xf0\x90\x80\x80", 0x10000},
-      {"\xf0\x9f\x98\x80", 0x1F600}, {"\xf4\x8f\xbf\xbf", 0x10FFFF},
+      {"A", U'A'},
+      {"\x7f", 0x7F},
+      {"\xc2\x80", 0x80},
+      {"\xc3\xa9", 0xE9},
+      {"\xdf\xbf", 0x7FF},
+      {"\xe0\xa0\x80", 0x800},
+      {"\xe2\x82\xac", 0x20AC},
+      {"\xed\x9f\xbf", 0xD7FF},
+      {"\xee\x80\x80", 0xE000},
+      {"\xef\xbf\xbf", 0xFFFF},
+      {"\xf0\x90\x80\x80", 0x10000},
+      {"\xf0\x9f\x98\x80", 0x1F600},
+      {"\xf4\x8f\xbf\xbf", 0x10FFFF},
   };
   for (const auto& c : cases) {
     const Utf8Char step = decode_utf8_char(c.bytes, 0);
@@ -46,8 +55,8 @@ TEST(Utf8, RejectsOverlongsSurrogatesAndPastMax) {
     std::string bytes;
     uint32_t invalid_length;
   } cases[] = {
-      {"\x80", 1},              // continuation byte without a lead
-      {"\xc0\xaf", 1},          // overlong '/', C0 never starts a character
+      {"\x80", 1},      // continuation byte without a lead
+      {"\xc0\xaf", 1},  // overlong '/', C0 never starts a character
       {"\xc1\xbf", 1},
       {"\xe0\x80\xaf", 1},      // overlong: E0 needs A0..BF next
       {"\xed\xa0\x80", 1},      // surrogate D800: ED needs 80..9F next
@@ -55,8 +64,8 @@ TEST(Utf8, RejectsOverlongsSurrogatesAndPastMax) {
       {"\xf4\x90\x80\x80", 1},  // U+110000
       {"\xf5\x80\x80\x80", 1},  // F5..FF never appear
       {"\xff", 1},
-      {"\xc3\x28", 1},          // lead, then not a continuation
-      {"\xe2\x82\x28", 2},      // two good bytes, then not a continuation
+      {"\xc3\x28", 1},      // lead, then not a continuation
+      {"\xe2\x82\x28", 2},  // two good bytes, then not a continuation
       {"\xf0\x9f\x98\x28", 3},
   };
   for (const auto& c : cases) {
@@ -95,7 +104,9 @@ TEST(Utf8, RepairReplacesEachMaximalSubpart) {
   const std::string fffd = "\xef\xbf\xbd";
   EXPECT_EQ(repair_utf8("ok \xc3\xa9"), "ok \xc3\xa9");
   EXPECT_EQ(repair_utf8("\xff"), fffd);
-  EXPECT_EQ(repair_utf8("a\x80\x80" "b"), "a" + fffd + fffd + "b");
+  EXPECT_EQ(repair_utf8("a\x80\x80"
+                        "b"),
+            "a" + fffd + fffd + "b");
   EXPECT_EQ(repair_utf8("\xe2\x82\x28"), fffd + "(");
   EXPECT_EQ(repair_utf8("\xe2\x82"), fffd);
   EXPECT_EQ(repair_utf8("\xed\xa0\x80"), fffd + fffd + fffd);

@@ -30,10 +30,11 @@ std::string read_file(const std::string& path) {
 RunResult run_phirun(const std::string& arguments, int timeout_seconds = 120) {
   // ctest runs tests as parallel processes: each call gets files of its own.
   static int call = 0;
-  const std::string stem = ::testing::TempDir() + "phirun_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++call);
+  const std::string stem =
+      ::testing::TempDir() + "phirun_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++call);
   const std::string out_path = stem + ".out", err_path = stem + ".err";
-  const std::string command = "timeout " + std::to_string(timeout_seconds) + " " + PHIRUN_EXECUTABLE + " " +
-                              arguments + " >" + out_path + " 2>" + err_path + " </dev/null";
+  const std::string command = "timeout " + std::to_string(timeout_seconds) + " " + PHIRUN_EXECUTABLE + " " + arguments +
+                              " >" + out_path + " 2>" + err_path + " </dev/null";
   const int status = std::system(command.c_str());
   RunResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -140,8 +141,8 @@ TEST(Cli, GenerateIdsAndTokenize) {
 
 TEST(Cli, PromptLongerThanContext) {
   PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
-  const RunResult result = run_phirun("generate -c 8 -m " + quote(model_path) +
-                                      " -p 'one two three four five six seven eight nine ten'");
+  const RunResult result =
+      run_phirun("generate -c 8 -m " + quote(model_path) + " -p 'one two three four five six seven eight nine ten'");
   expect_one_error(result, "context holds 8");
   const RunResult too_big = run_phirun("generate -c 100000 -p hi -m " + quote(model_path));
   expect_one_error(too_big, "trained for 8192");
@@ -168,8 +169,8 @@ TEST(Cli, DefaultModelMissingSaysHowToFetchIt) {
   // Run with an empty cache folder so that the default model cannot be found.
   const std::string empty_cache = ::testing::TempDir() + "empty_phirun_cache";
   std::filesystem::create_directories(empty_cache);
-  const std::string command = "env PHIRUN_CACHE_DIR=" + quote(empty_cache) + " " + PHIRUN_EXECUTABLE +
-                              " generate -p hi 2>&1 >/dev/null";
+  const std::string command =
+      "env PHIRUN_CACHE_DIR=" + quote(empty_cache) + " " + PHIRUN_EXECUTABLE + " generate -p hi 2>&1 >/dev/null";
   std::array<char, 512> buffer{};
   std::string output;
   FILE* pipe = popen(command.c_str(), "r");
