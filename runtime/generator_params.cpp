@@ -129,6 +129,7 @@ GeneratorParams default_generator_params(const Model& model) {
   if (auto value = file.find_bool(prefix + "do_sample")) params.do_sample = *value;
   if (auto value = file.find_bool(prefix + "early_stopping")) params.early_stopping = *value;
   if (auto value = file.find_float(prefix + "length_penalty")) params.length_penalty = float(*value);
+  if (params.max_length == 0) params.max_length = std::min(model.config().context_length, kDefaultMaxLengthCap);
   if (const GgufValue* ids = file.find(prefix + "eos_token_ids")) {
     if (ids->type != GgufType::ARRAY || !(ids->element_type == GgufType::I32 || ids->element_type == GgufType::U32 ||
                                           ids->element_type == GgufType::I64 || ids->element_type == GgufType::U64))

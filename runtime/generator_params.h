@@ -21,7 +21,7 @@ namespace phirun {
 class Model;
 
 struct GeneratorParams {
-  int64_t max_length = 0;  // tokens, prompt included; 0: from the model (see resolve)
+  int64_t max_length = 0;  // tokens, prompt included; 0: the model's context, at most 4096
   int64_t min_length = 0;  // tokens, prompt included: end tokens are banned until then
   bool do_sample = false;  // false: greedy (or beam search when num_beams > 1)
   int64_t top_k = 0;       // 0: no top-k filter
@@ -45,7 +45,9 @@ struct GeneratorParams {
   TensorType kv_type = TensorType::F16;   // the KV cache: F16, or F32 for exact comparisons
 };
 
-// The defaults for this model: onnxruntime-genai's, overridden by the GGUF's generation keys.
+// The defaults for this model: onnxruntime-genai's, overridden by the GGUF's generation keys;
+// max_length is the file's, else the model's context length capped at 4096 (onnxruntime-genai
+// takes the whole context, which for a 128k-token model would reserve tens of GB of KV cache).
 GeneratorParams default_generator_params(const Model& model);
 
 // Sets or reads an option by its onnxruntime-genai name ("max_length", "top_p", "do_sample",

@@ -165,6 +165,53 @@ TEST(Cli, MissingPrompt) {
                    "/nonexistent/prompt.txt: cannot open");
 }
 
+// The search flags: a seed gives the same sample at one and two threads; beam search prints its
+// hypotheses best first; a stop string cuts the text; contradictory flags are one error line.
+TEST(Cli, SamplingWithASeedIsTheSameAtOneAndTwoThreads) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const std::string command = "generate -m " + quote(model_path) +
+                              " -p 'Once upon a time' -n 24 --do-sample --temperature 0.9 --top-p 0.95 --seed 5";
+  const RunResult one = run_phirun(command + " -t 1");
+  const RunResult two = run_phirun(command + " -t 2");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, two.out);
+  EXPECT_GT(one.out.size(), 40u);
+  const RunResult other_seed = run_phirun(command + " -t 1 --seed 6");
+  EXPECT_NE(one.out, other_seed.out);
+}
+
+TEST(Cli, BeamSearchPrintsTheBestHypothesesFirst) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result =
+      run_phirun("chat -m " + quote(model_path) +
+                 " -p 'Name three colors.' --num-beams 4 --num-return-sequences 2 -n 20 --length-penalty 1.2 "
+                 "--kv-type f32");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // transformers.generate's two, scored -0.30150 and -0.37024 (chat_colors/beam4_lp1.2_estrue in
+  // tests/fixtures/generation/smollm2.json); phirun's scores agree to 1e-5.
+  EXPECT_EQ(result.out, "[1] score -0.3015\n1. Red\n2. Blue\n3. Green\n[2] score -0.3702\n1. Red\n2. Green\n3. Blue\n");
+}
+
+TEST(Cli, StopStringsCutTheText) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result =
+      run_phirun("generate -m " + quote(model_path) + " -p 'Once upon a time' -n 40 --stop 'Haven was' --stop zzz");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, ", the city of Nova \n");
+  EXPECT_NE(result.err.find("stop: stop string"), std::string::npos) << result.err;
+}
+
+TEST(Cli, ContradictorySearchFlags) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const std::string base = "generate -m " + quote(model_path) + " -p hi ";
+  expect_one_error(run_phirun(base + "--top-p 0"), "top_p = 0 is outside (0, 1]");
+  expect_one_error(run_phirun(base + "--num-beams 4 --num-return-sequences 5"),
+                   "num_return_sequences = 5 must be between 1 and num_beams = 4");
+  expect_one_error(run_phirun(base + "--num-beams 2 --do-sample"), "beam sampling");
+  expect_one_error(run_phirun(base + "--max-length 1"), "no room below max_length = 1");
+  expect_one_error(run_phirun(base + "--num-beams 40"), "num_beams = 40");
+}
+
 TEST(Cli, DefaultModelMissingSaysHowToFetchIt) {
   // Run with an empty cache folder so that the default model cannot be found.
   const std::string empty_cache = ::testing::TempDir() + "empty_phirun_cache";
