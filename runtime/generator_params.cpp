@@ -130,10 +130,12 @@ GeneratorParams default_generator_params(const Model& model) {
   if (auto value = file.find_bool(prefix + "early_stopping")) params.early_stopping = *value;
   if (auto value = file.find_float(prefix + "length_penalty")) params.length_penalty = float(*value);
   if (params.max_length == 0) params.max_length = std::min(model.config().context_length, kDefaultMaxLengthCap);
-  if (const GgufValue* ids = file.find(prefix + "eos_token_ids")) {
+  // The ids generation_config.json lists as eos_token_id, written by phirun's builder.
+  const std::string eos_key = "phirun.eos_token_ids";
+  if (const GgufValue* ids = file.find(eos_key)) {
     if (ids->type != GgufType::ARRAY || !(ids->element_type == GgufType::I32 || ids->element_type == GgufType::U32 ||
                                           ids->element_type == GgufType::I64 || ids->element_type == GgufType::U64))
-      throw std::runtime_error(file.error_prefix() + prefix + "eos_token_ids must be an array of integers");
+      throw std::runtime_error(file.error_prefix() + eos_key + " must be an array of integers");
     for (uint64_t id : ids->unsigned_items) params.stop_token_ids.push_back(int32_t(std::min<uint64_t>(id, INT32_MAX)));
     for (int64_t id : ids->signed_items)
       params.stop_token_ids.push_back(int32_t(std::clamp<int64_t>(id, INT32_MIN, INT32_MAX)));

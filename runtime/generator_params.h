@@ -2,11 +2,12 @@
 // Config::Search), and defaults taken from the model's generation config when the GGUF file
 // carries one. Keys read from the GGUF file:
 //   general.sampling.top_k, general.sampling.top_p, general.sampling.temp,
-//   general.sampling.penalty_repeat      llama.cpp's keys (its converter writes them from
-//                                         generation_config.json)
+//   general.sampling.penalty_repeat      llama.cpp's keys (its converter and phirun's builder
+//                                         write them from generation_config.json)
+//   phirun.eos_token_ids (array of int)   generation_config.json's eos_token_id (phirun's builder)
 //   phirun.generation.do_sample (bool), .max_length, .min_length, .num_beams,
 //   .num_return_sequences, .no_repeat_ngram_size (uint), .length_penalty (float),
-//   .early_stopping (bool), .eos_token_ids (array of int): the rest of generation_config.json.
+//   .early_stopping (bool): the rest of generation_config.json.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,7 @@ struct GeneratorParams {
   int64_t random_seed = -1;        // -1: a seed from the operating system
   int32_t batch_size = 1;
   // Tokens that end a sequence; empty here means the model's end-of-generation tokens (its
-  // eos_token_ids key, else the tokenizer's set). Set stop_token_ids_given to use exactly the
+  // phirun.eos_token_ids key, else the tokenizer's set). Set stop_token_ids_given to use exactly the
   // list, even an empty one (never stop at a token).
   std::vector<int32_t> stop_token_ids;
   bool stop_token_ids_given = false;

@@ -413,6 +413,48 @@ TEST(Generator, MisuseIsOneClearError) {
   expect_error([&] { beams.rewind_to(2); }, "rewind_to works on a batch of one sequence");
 }
 
+TEST(GeneratorParams, DefaultsComeFromTheModelsGenerationConfig) {
+  const auto plain = tiny_model();
+  const GeneratorParams defaults = default_generator_params(*plain);
+  EXPECT_EQ(defaults.max_length, 128);  // the context (below the 4096 cap)
+  EXPECT_FALSE(defaults.do_sample);
+  EXPECT_EQ(defaults.top_k, 0);
+  EXPECT_EQ(defaults.top_p, 1.0f);
+  EXPECT_FALSE(defaults.stop_token_ids_given);
+  EXPECT_EQ(resolve_generator_params(defaults, *plain).stop_token_ids, plain->tokenizer().end_of_generation_ids());
+
+  TinyModelOptions options;
+  options.override_keys = {
+      {"general.sampling.top_k", GgufValue::of_i32(40)},  // as phirun's builder and llama.cpp write them
+      {"general.sampling.top_p", GgufValue::of_f32(0.9f)},
+      {"general.sampling.temp", GgufValue::of_f32(0.6f)},
+      {"general.sampling.penalty_repeat", GgufValue::of_f32(1.1f)},
+      {"phirun.eos_token_ids", GgufValue::of_i32s({5, 6})},
+      {"phirun.generation.do_sample", GgufValue::of_bool(true)},
+      {"phirun.generation.max_length", GgufValue::of_u32(64)},
+      {"phirun.generation.num_beams", GgufValue::of_u32(3)},
+      {"phirun.generation.length_penalty", GgufValue::of_f32(0.5f)},
+      {"phirun.generation.early_stopping", GgufValue::of_bool(false)},
+  };
+  const auto configured = tiny_model(1, options);
+  const GeneratorParams params = default_generator_params(*configured);
+  EXPECT_EQ(params.top_k, 40);
+  EXPECT_EQ(params.top_p, 0.9f);
+  EXPECT_EQ(params.temperature, 0.6f);
+  EXPECT_EQ(params.repetition_penalty, 1.1f);
+  EXPECT_EQ(params.stop_token_ids, (std::vector<int32_t>{5, 6}));
+  EXPECT_TRUE(params.do_sample);
+  EXPECT_EQ(params.max_length, 64);
+  EXPECT_EQ(params.num_beams, 3);
+  EXPECT_EQ(params.length_penalty, 0.5f);
+  EXPECT_FALSE(params.early_stopping);
+
+  TinyModelOptions bad;
+  bad.override_keys = {{"phirun.eos_token_ids", GgufValue::of_string("2")}};
+  const auto broken = tiny_model(1, bad);
+  expect_error([&] { default_generator_params(*broken); }, "phirun.eos_token_ids must be an array of integers");
+}
+
 TEST(Generator, ABatchLargerThanTheKvCacheAllowsIsRefused) {
   TinyModelOptions options;
   options.context_length = int64_t(1) << 24;
