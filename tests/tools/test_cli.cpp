@@ -128,6 +128,13 @@ TEST(Cli, DefaultModelAnswersParis) {
   EXPECT_NE(result.err.find("prompt 37 tokens"), std::string::npos) << result.err;
 }
 
+TEST(Cli, InfoSaysTheChatTemplateRenders) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("info " + quote(model_path));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("chat template:  present (368 bytes, renders)\n"), std::string::npos) << result.out;
+}
+
 TEST(Cli, GenerateIdsAndTokenize) {
   PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
   const RunResult ids = run_phirun("chat --ids -m " + quote(model_path) + " -p 'What is the capital of France?'");
