@@ -12,8 +12,9 @@ namespace phirun {
 
 class StreamingDecoder {
  public:
-  // Keeps a reference to `tokenizer`, which must outlive the decoder. Control tokens are left
-  // out unless include_special.
+  // Keeps a reference to `tokenizer`, which must outlive the decoder. Control and Unknown tokens
+  // are left out unless include_special. The text is what Tokenizer::decode gives for all the ids
+  // pushed since the start or the last flush (so a SentencePiece stream loses its leading space).
   explicit StreamingDecoder(const Tokenizer& tokenizer, bool include_special = false);
 
   // Adds a token; returns the complete characters now available (may be ""). Always UTF-8:
@@ -33,6 +34,7 @@ class StreamingDecoder {
   const Tokenizer& tokenizer_;
   bool include_special_;
   std::string pending_;
+  bool at_start_ = true;  // no bytes handed out or pending since the start or the last flush
 };
 
 }  // namespace phirun

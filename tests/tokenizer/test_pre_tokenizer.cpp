@@ -87,13 +87,14 @@ TEST(PreTokenizer, NamesFromGguf) {
   EXPECT_EQ(pre_tokenizer_from_name("smollm"), PreTokenizer::SmolLM);
   EXPECT_EQ(pre_tokenizer_from_name("gpt2"), PreTokenizer::Gpt2);
   EXPECT_EQ(pre_tokenizer_from_name("default"), PreTokenizer::Gpt2);
+  EXPECT_EQ(pre_tokenizer_from_name("gpt-4o"), PreTokenizer::Gpt4o);
   try {
     pre_tokenizer_from_name("llama-bpe");
     FAIL() << "no exception";
   } catch (const std::runtime_error& error) {
     EXPECT_STREQ(error.what(),
                  "unsupported tokenizer.ggml.pre \"llama-bpe\": supported pre-tokenizers are \"smollm\", "
-                 "\"gpt2\" and \"default\"");
+                 "\"gpt-4o\", \"gpt2\" and \"default\"");
   }
 }
 
