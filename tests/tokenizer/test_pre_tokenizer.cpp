@@ -1,5 +1,5 @@
-// Pre-tokenizer splits checked by hand against GPT-2's pattern and SmolLM's digit split (each
-// expectation was also confirmed with Hugging Face's pre_tokenize_str).
+// Pre-tokenizer splits checked by hand against GPT-2's pattern, SmolLM's digit split and the o200k
+// pattern (each expectation was also confirmed with Hugging Face's pre_tokenize_str).
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -81,6 +81,30 @@ TEST(PreTokenizerSmolLM, IsolatesEveryNumberCharacter) {
   EXPECT_EQ(words_of(kind, "a  1 b"), (Words{"a", "  ", "1", " b"}));
   // Without digits it is GPT-2's pattern.
   EXPECT_EQ(words_of(kind, "a  b"), (Words{"a", " ", " b"}));
+}
+
+TEST(PreTokenizerO200k, LettersCaseAndContractions) {
+  const auto kind = PreTokenizer::Gpt4o;
+  EXPECT_EQ(words_of(kind, "Hello, world!"), (Words{"Hello", ",", " world", "!"}));
+  // An upper run followed by lower letters keeps them; a lower run ends at the next upper letter.
+  EXPECT_EQ(words_of(kind, "HelloWORLDfoo getHTTPResponse"), (Words{"Hello", "WORLDfoo", " get", "HTTPResponse"}));
+  // Contractions in any case, and U+017F (long s) folds to 's' under (?i).
+  EXPECT_EQ(words_of(kind, "I'M you'Re x'\u017f don't"), (Words{"I'M", " you'Re", " x'\u017f", " don't"}));
+  // One character that is neither letter, number, CR nor LF may lead a word.
+  EXPECT_EQ(words_of(kind, " !hello (x) \"q\""), (Words{" !", "hello", " (", "x", ")", " \"", "q", "\""}));
+  // 中 (Lo) is in both letter classes: the upper-star run gives back up to the last of them.
+  EXPECT_EQ(words_of(kind, "\u4e2dA\u4e2dA!"), (Words{"\u4e2dA\u4e2d", "A", "!"}));
+  // Marks belong to both letter classes but are not \p{L}: they join words, or punctuation runs.
+  EXPECT_EQ(words_of(kind, "cafe\u0301 \u0301!! !!\u0301"), (Words{"cafe\u0301", " \u0301", "!!", " !!\u0301"}));
+}
+
+TEST(PreTokenizerO200k, NumbersWhiteSpaceAndLineBreaks) {
+  const auto kind = PreTokenizer::Gpt4o;
+  EXPECT_EQ(words_of(kind, "12345 1,000"), (Words{"123", "45", " ", "1", ",", "000"}));
+  EXPECT_EQ(words_of(kind, "a\n\n b  \n c"), (Words{"a", "\n\n", " b", "  \n", " c"}));
+  EXPECT_EQ(words_of(kind, "foo.\r\n//x /y/\n"), (Words{"foo", ".\r\n//", "x", " /", "y", "/\n"}));
+  EXPECT_EQ(words_of(kind, "x   \ty"), (Words{"x", "   ", "\ty"}));
+  EXPECT_EQ(words_of(kind, "end  "), (Words{"end", "  "}));
 }
 
 TEST(PreTokenizer, NamesFromGguf) {
