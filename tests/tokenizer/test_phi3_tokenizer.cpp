@@ -50,7 +50,7 @@ Ids encode_no_bos(const Tokenizer& tokenizer, std::string_view text, bool parse_
 }
 
 std::string stream_decode(const Tokenizer& tokenizer, std::span<const int32_t> ids, bool include_special) {
-  StreamingDecoder decoder(tokenizer, include_special);
+  StreamingDecoder decoder(tokenizer, include_special, /*starts_text=*/true);
   std::string text;
   for (int32_t id : ids) text += decoder.push(id);
   return text + decoder.flush();

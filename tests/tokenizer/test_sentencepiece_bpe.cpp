@@ -92,11 +92,15 @@ TEST(SentencePieceBpe, ByteFallbackAndUnknown) {
   EXPECT_EQ(tokenizer.encode("x\xC3\xA9\n"), (Ids{space, x, 3 + 0xC3, 3 + 0xA9, 3 + 0x0A}));
   EXPECT_EQ(tokenizer.decode(Ids{space, x, 3 + 0xC3, 3 + 0xA9, 3 + 0x0A}), "x\xC3\xA9\n");
   EXPECT_EQ(tokenizer.token_bytes(3 + 0x41), "A");
-  StreamingDecoder decoder(tokenizer);
+  StreamingDecoder decoder(tokenizer, false, /*starts_text=*/true);
   EXPECT_EQ(decoder.push(space), "");
   EXPECT_EQ(decoder.push(x), "x");
   EXPECT_EQ(decoder.push(3 + 0xC3), "");
   EXPECT_EQ(decoder.push(3 + 0xA9), "\xC3\xA9");
+  // Continuing a prompt (the default), the space stays: " x", as llama.cpp streams it.
+  StreamingDecoder continuation(tokenizer);
+  EXPECT_EQ(continuation.push(space), " ");
+  EXPECT_EQ(continuation.push(x), "x");
 
   SpmVocab no_bytes(false);
   const int32_t space2 = no_bytes.add(kSpace, -1);
