@@ -2,11 +2,14 @@
 // pattern (each expectation was also confirmed with Hugging Face's pre_tokenize_str).
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/utf8.h"
 
 namespace phirun {
 namespace {
@@ -105,6 +108,28 @@ TEST(PreTokenizerO200k, NumbersWhiteSpaceAndLineBreaks) {
   EXPECT_EQ(words_of(kind, "foo.\r\n//x /y/\n"), (Words{"foo", ".\r\n//", "x", " /", "y", "/\n"}));
   EXPECT_EQ(words_of(kind, "x   \ty"), (Words{"x", "   ", "\ty"}));
   EXPECT_EQ(words_of(kind, "end  "), (Words{"end", "  "}));
+}
+
+TEST(PreTokenizerO200k, WordsTileAnyText) {
+  // Random text over characters of every class the pattern distinguishes: the words are never
+  // empty and put back together give the text.
+  const char32_t pool[] = {'a',    'Z',    ' ',    '\n',   '\r',    '\t',   '\'',   's',
+                           'L',    '7',    '/',    '!',    0x00A0,  0x0301, 0x01C5, 0x02B0,
+                           0x4E2D, 0x0663, 0x3000, 0x017F, 0x1F600, 0x2028, 0x0085, 0xFFFD};
+  std::mt19937 random(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const int length = static_cast<int>(random() % 24);
+    for (int i = 0; i < length; ++i) append_utf8(text, pool[random() % std::size(pool)]);
+    std::vector<std::string_view> words;
+    split_words(PreTokenizer::Gpt4o, text, words);
+    std::string joined;
+    for (std::string_view word : words) {
+      ASSERT_FALSE(word.empty()) << text;
+      joined += word;
+    }
+    ASSERT_EQ(joined, text);
+  }
 }
 
 TEST(PreTokenizer, NamesFromGguf) {
