@@ -66,17 +66,11 @@ Dict template_variables(std::span<const ChatMessage> messages, const ChatTemplat
   return variables;
 }
 
-}  // namespace
-
-std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,
-                        const ChatTemplateOptions& options) {
-  if (template_text.empty())
-    throw std::runtime_error(
-        "chat template: the model has none (tokenizer.chat_template); use `phirun generate` with a prompt "
-        "formatted by hand");
+// Runs `step`, giving every error the "chat template: " prefix callers show.
+template <typename Step>
+auto with_chat_template_errors(Step&& step) {
   try {
-    const jinja::Template chat_template(template_text);
-    return chat_template.render(template_variables(messages, options));
+    return step();
   } catch (const jinja::TemplateError& error) {
     throw std::runtime_error(std::string("chat template: ") + error.what());
   } catch (const std::runtime_error& error) {
@@ -84,6 +78,29 @@ std::string render_chat(std::string_view template_text, std::span<const ChatMess
     if (message.rfind("chat template", 0) == 0) throw;
     throw std::runtime_error("chat template: " + message);
   }
+}
+
+}  // namespace
+
+ChatTemplate::ChatTemplate(std::string_view template_text) {
+  if (template_text.empty())
+    throw std::runtime_error(
+        "chat template: the model has none (tokenizer.chat_template); use `phirun generate` with a prompt "
+        "formatted by hand");
+  template_ = with_chat_template_errors([&] { return std::make_unique<const jinja::Template>(template_text); });
+}
+
+ChatTemplate::~ChatTemplate() = default;
+ChatTemplate::ChatTemplate(ChatTemplate&&) noexcept = default;
+ChatTemplate& ChatTemplate::operator=(ChatTemplate&&) noexcept = default;
+
+std::string ChatTemplate::render(std::span<const ChatMessage> messages, const ChatTemplateOptions& options) const {
+  return with_chat_template_errors([&] { return template_->render(template_variables(messages, options)); });
+}
+
+std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,
+                        const ChatTemplateOptions& options) {
+  return ChatTemplate(template_text).render(messages, options);
 }
 
 std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,

@@ -3,6 +3,7 @@
 // documents, add_generation_prompt, bos_token, eos_token and any extras (date_string, ...).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +12,10 @@
 #include <vector>
 
 namespace phirun {
+
+namespace jinja {
+class Template;
+}
 
 struct ChatToolCall {
   std::string id;              // "" when the call has none
@@ -51,6 +56,21 @@ std::string render_chat(std::string_view template_text, std::span<const ChatMess
                         const ChatTemplateOptions& options);
 std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,
                         bool add_generation_prompt);
+
+// A template parsed once and rendered for each turn of a conversation. The constructor throws as
+// render_chat does for a missing template or one that does not parse.
+class ChatTemplate {
+ public:
+  explicit ChatTemplate(std::string_view template_text);
+  ~ChatTemplate();
+  ChatTemplate(ChatTemplate&&) noexcept;
+  ChatTemplate& operator=(ChatTemplate&&) noexcept;
+
+  std::string render(std::span<const ChatMessage> messages, const ChatTemplateOptions& options) const;
+
+ private:
+  std::unique_ptr<const jinja::Template> template_;
+};
 
 // Whether phirun can render the template: "renders" when it parses and renders a one-question
 // conversation, else the reason it cannot (for `phirun info`).

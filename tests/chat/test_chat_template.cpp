@@ -116,6 +116,26 @@ TEST(ChatTemplate, StatusForPhirunInfo) {
             "generate` with a prompt formatted by hand");
 }
 
+TEST(ChatTemplate, ParsedOnceRenderedForEachTurn) {
+  const ChatTemplate chat(testing::read_chat_template("qwen2.5.jinja"));
+  std::vector<ChatMessage> conversation = {{"user", "Hi"}};
+  ChatTemplateOptions options;
+  EXPECT_EQ(chat.render(conversation, options),
+            render_chat(testing::read_chat_template("qwen2.5.jinja"), conversation, options));
+  conversation.push_back({"assistant", "Hello!"});
+  conversation.push_back({"user", "Bye"});
+  const std::string second = chat.render(conversation, options);
+  const std::string ending = "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n";
+  EXPECT_EQ(second.substr(second.size() - ending.size()), ending);
+  ChatTemplate moved = ChatTemplate(testing::read_chat_template("gemma-2.jinja"));
+  moved = ChatTemplate(testing::read_chat_template("phi-3.jinja"));
+  EXPECT_EQ(moved.render(conversation, options),
+            "<|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|user|>\nBye<|end|>\n<|assistant|>\n");
+  EXPECT_EQ(error_of([] { ChatTemplate("{{ x | from_json }}"); }),
+            "chat template: line 1, column 8: unknown filter 'from_json'");
+  EXPECT_EQ(error_of([] { ChatTemplate(""); }).substr(0, 32), "chat template: the model has non");
+}
+
 TEST(ChatTemplate, LongPasteRendersWhole) {
   std::string paste;
   while (paste.size() < 100'000) paste += "Lorem ipsum dolor sit amet, ünïcödé ✓. ";
