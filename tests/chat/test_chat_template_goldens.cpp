@@ -1,7 +1,8 @@
 // Real chat templates (SmolLM2, Phi-3, Phi-3.5, Phi-4-mini, Llama 3.1/3.2, Mistral Nemo, Qwen2.5,
-// Gemma 2) rendered through render_chat against Python's jinja2 as transformers runs it, byte for
-// byte: 14 conversations each (system or not, several turns, tools, a tool call and its result,
-// conversations the templates reject), with and without the generation prompt.
+// Gemma 2, Qwen3, SmolLM3) rendered through render_chat against Python's jinja2 as transformers
+// runs it, byte for byte: 15 conversations each (system or not, several turns, tools, a tool call
+// and its result, reasoning off, conversations the templates reject), with and without the
+// generation prompt.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -69,6 +70,8 @@ TEST_P(ChatTemplateGoldens, RendersLikeTransformers) {
     if (!conversation.at("tools").is_null()) options.tools_json = conversation.at("tools").dump();
     for (const auto& [name, value] : fixture.at("extra_variables").items())
       options.extra_variables_json.emplace_back(name, value.dump());
+    for (const auto& [name, value] : conversation.at("variables").items())
+      options.extra_variables_json.emplace_back(name, value.dump());
     ++checked;
     if (c.contains("output")) {
       EXPECT_EQ(render_chat(template_text, messages, options), c.at("output").get<std::string>());
@@ -88,12 +91,12 @@ TEST_P(ChatTemplateGoldens, RendersLikeTransformers) {
       }
     }
   }
-  EXPECT_EQ(checked, 28);  // 14 conversations, with and without the generation prompt
+  EXPECT_EQ(checked, 30);  // 15 conversations, with and without the generation prompt
 }
 
 INSTANTIATE_TEST_SUITE_P(RealTemplates, ChatTemplateGoldens,
                          ::testing::Values("smollm2", "phi-3", "phi-3.5-mini", "phi-4-mini", "llama-3.1", "llama-3.2",
-                                           "mistral-nemo", "qwen2.5", "gemma-2"),
+                                           "mistral-nemo", "qwen2.5", "gemma-2", "qwen3", "smollm3"),
                          [](const ::testing::TestParamInfo<std::string>& param) {
                            std::string name = param.param;  // test names are letters, digits and _
                            for (char& c : name)

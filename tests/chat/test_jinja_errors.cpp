@@ -88,7 +88,7 @@ TEST(JinjaErrors, RuntimeErrorsNameTheExpressionAndPlace) {
        "line 1, column 7: NotImplementedError: str.isdigit() is not implemented by phirun's Jinja"},
       {"{{ cycler(1) }}", "line 1, column 4: NotImplementedError: 'cycler' is not supported by phirun's Jinja"},
       {"{% set ns.x = 1 %}", "line 1, column 4: cannot assign attribute 'x' on 'ns': it is not a namespace() object"},
-      {"{{ {1: 2} }}", "line 1, column 4: dict keys must be strings in phirun's Jinja, not int"},
+      {"{{ {[1]: 2} }}", "line 1, column 4: TypeError: unhashable type: 'list'"},
       {"{{ '%s' % 1 }}",
        "line 1, column 9: printf-style 'string % values' formatting is not supported by phirun's Jinja (use ~ or "
        "format())"},

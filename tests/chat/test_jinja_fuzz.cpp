@@ -72,8 +72,9 @@ TEST(JinjaFuzz, MutatedRealTemplatesFailCleanly) {
     "add_generation_prompt": true, "bos_token": "<s>", "eos_token": "</s>"})",
                                      "variables");
   std::mt19937 random(20241209);
-  for (const char* file : {"smollm2.jinja", "phi-3.jinja", "phi-3.5-mini.jinja", "phi-4-mini.jinja", "llama-3.1.jinja",
-                           "llama-3.2.jinja", "mistral-nemo.jinja", "qwen2.5.jinja", "gemma-2.jinja"}) {
+  for (const char* file :
+       {"smollm2.jinja", "phi-3.jinja", "phi-3.5-mini.jinja", "phi-4-mini.jinja", "llama-3.1.jinja", "llama-3.2.jinja",
+        "mistral-nemo.jinja", "qwen2.5.jinja", "gemma-2.jinja", "qwen3.jinja", "smollm3.jinja"}) {
     const std::string original = testing::read_chat_template(file);
     for (int i = 0; i < rounds(); ++i) {
       const std::string source = mutate(original, random);

@@ -77,10 +77,10 @@ Value get_item(const Value& object, const Value& key) {
     case Value::Kind::Undefined:
       fail_undefined(object);
     case Value::Kind::Dict:
-      if (key.is_string()) {
-        if (const Value* found = object.as_dict().find(key.as_string())) return *found;
-        return get_attribute(object, key.as_string());
-      }
+      // An unhashable key is a TypeError in Python, which jinja2's getitem turns into undefined.
+      if (is_hashable(key))
+        if (const Value* found = object.as_dict().find(key)) return *found;
+      if (key.is_string()) return get_attribute(object, key.as_string());
       return missing_element(object, key);
     case Value::Kind::List:
       if (std::optional<int64_t> index = sequence_index(key, int64_t(object.as_list().size())))
@@ -135,7 +135,7 @@ std::vector<Value> iterate(const Value& value) {
     case Value::Kind::Dict: {
       std::vector<Value> keys;
       keys.reserve(value.as_dict().items.size());
-      for (const auto& item : value.as_dict().items) keys.emplace_back(item.first);
+      for (const auto& item : value.as_dict().items) keys.push_back(item.first);
       return keys;
     }
     case Value::Kind::String: {

@@ -92,7 +92,7 @@ Value filter_dictsort(Interpreter& interpreter, const Value& input, CallArgs& ar
   const std::string by = reader.string_or(1, "key");
   if (by != "key" && by != "value") fail("FilterArgumentError: You can only sort by either \"key\" or \"value\"");
   std::vector<Value> pairs;
-  for (const auto& [key, value] : input.as_dict().items) pairs.push_back(Value::list({Value(key), value}, true));
+  for (const auto& [key, value] : input.as_dict().items) pairs.push_back(Value::list({key, value}, true));
   const size_t position = by == "key" ? 0 : 1;
   const bool reverse = reader.bool_or(2, false);
   // sorted(..., reverse=True) keeps equal items in their order, so reverse the comparison, not the result.
@@ -262,7 +262,7 @@ Value filter_items(Interpreter& interpreter, const Value& input, CallArgs& args)
   if (input.is_undefined()) return interpreter.make_generator({});
   if (!input.is_dict()) fail("TypeError: Can only get item pairs from a mapping.");
   std::vector<Value> pairs;
-  for (const auto& [key, value] : input.as_dict().items) pairs.push_back(Value::list({Value(key), value}, true));
+  for (const auto& [key, value] : input.as_dict().items) pairs.push_back(Value::list({key, value}, true));
   return interpreter.make_generator(std::move(pairs));
 }
 

@@ -65,9 +65,8 @@ Dict build_dict(CallArgs& args, const char* function) {
     } else {
       for (const Value& pair : iterate(source)) {
         const std::vector<Value> parts = pair.is_list() ? pair.as_list() : std::vector<Value>();
-        if (parts.size() != 2 || !parts[0].is_string())
-          fail(std::string("ValueError: ") + function + "() needs (string key, value) pairs");
-        dict.set(parts[0].as_string(), parts[1]);
+        if (parts.size() != 2) fail(std::string("ValueError: ") + function + "() needs (key, value) pairs");
+        dict.set(parts[0], parts[1]);
       }
     }
   }
@@ -79,10 +78,13 @@ Value make_dict(Interpreter&, CallArgs& args) { return Value::dict(build_dict(ar
 
 Value make_namespace(Interpreter& interpreter, CallArgs& args) {
   Dict attributes = build_dict(args, "namespace");
-  for (const auto& item : attributes.items)
-    if (!item.first.empty() && item.first[0] == '_')
+  for (const auto& item : attributes.items) {
+    if (!item.first.is_string()) fail("TypeError: namespace() attribute names must be strings");
+    const std::string& name = item.first.as_string();
+    if (!name.empty() && name[0] == '_')
       fail("SecurityError: Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" +
-           item.first + "'. Please rename the attribute.");
+           name + "'. Please rename the attribute.");
+  }
   return interpreter.make_namespace(std::move(attributes));
 }
 

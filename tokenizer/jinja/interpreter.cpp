@@ -379,7 +379,10 @@ CallArgs Interpreter::eval_arguments(const CallArguments& arguments, const Scope
   if (arguments.star_kwargs) {
     const Value extra = eval(*arguments.star_kwargs, scope);
     if (!extra.is_dict()) fail("TypeError: argument after ** must be a mapping, not " + extra.type_name());
-    for (const auto& item : extra.as_dict().items) args.keyword.push_back(item);
+    for (const auto& [key, value] : extra.as_dict().items) {
+      if (!key.is_string()) fail("TypeError: keywords must be strings");
+      args.keyword.emplace_back(key.as_string(), value);
+    }
   }
   return args;
 }
@@ -434,9 +437,8 @@ Value Interpreter::eval_node(const Expr& expr, const ScopePtr& scope) {
     case ExprKind::Dict: {
       Dict dict;
       for (const auto& [key_expr, value_expr] : static_cast<const DictExpr&>(expr).items) {
-        const Value key = eval(*key_expr, scope);
-        if (!key.is_string()) fail("dict keys must be strings in phirun's Jinja, not " + key.type_name());
-        dict.set(key.as_string(), eval(*value_expr, scope));
+        Value key = eval(*key_expr, scope);
+        dict.set(std::move(key), eval(*value_expr, scope));
       }
       charge(dict.items.size() * sizeof(Value));
       return Value::dict(std::move(dict));

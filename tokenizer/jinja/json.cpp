@@ -73,6 +73,28 @@ void append_json_string(std::string& out, std::string_view text, bool ensure_asc
   out += '"';
 }
 
+// json.dumps turns dict keys into strings: str as it is, numbers as repr, true/false/null.
+std::string json_key(const Value& key) {
+  switch (key.kind()) {
+    case Value::Kind::String:
+      return key.as_string();
+    case Value::Kind::Int:
+      return std::to_string(key.as_int());
+    case Value::Kind::Float: {
+      const double number = key.as_float();
+      if (std::isnan(number)) return "NaN";
+      if (std::isinf(number)) return number < 0 ? "-Infinity" : "Infinity";
+      return float_repr(number);
+    }
+    case Value::Kind::Bool:
+      return key.as_bool() ? "true" : "false";
+    case Value::Kind::None:
+      return "null";
+    default:
+      fail("TypeError: keys must be str, int, float, bool or None, not " + key.type_name());
+  }
+}
+
 class JsonWriter {
  public:
   explicit JsonWriter(const JsonOptions& options)
@@ -143,15 +165,16 @@ class JsonWriter {
       out += "{}";
       return;
     }
-    std::vector<const std::pair<std::string, Value>*> items;
+    std::vector<const std::pair<Value, Value>*> items;
     for (const auto& item : dict.items) items.push_back(&item);
-    if (options_.sort_keys)
-      std::stable_sort(items.begin(), items.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    if (options_.sort_keys)  // sorted(dict.items()): by key, before keys become strings
+      std::stable_sort(items.begin(), items.end(),
+                       [](const auto* a, const auto* b) { return value_less(a->first, b->first); });
     out += '{';
     for (size_t i = 0; i < items.size(); ++i) {
       if (i) out += item_separator_;
       if (options_.indent) newline(out, level + 1);
-      append_json_string(out, items[i]->first, options_.ensure_ascii);
+      append_json_string(out, json_key(items[i]->first), options_.ensure_ascii);
       out += options_.key_separator;
       write(out, items[i]->second, level + 1);
     }

@@ -326,8 +326,8 @@ Value call_dict_method(Interpreter& interpreter, const Value& dict, const std::s
   if (method == "get") {
     ArgumentReader reader(name, args, {"key", "default"});
     const Value& key = reader.required(0);
-    if (key.is_string())
-      if (const Value* found = dict.as_dict().find(key.as_string())) return *found;
+    if (!is_hashable(key)) fail("TypeError: unhashable type: '" + key.type_name() + "'");
+    if (const Value* found = dict.as_dict().find(key)) return *found;
     return reader.value_or(1, Value::none());
   }
   ArgumentReader reader(name, args, {});
@@ -336,11 +336,11 @@ Value call_dict_method(Interpreter& interpreter, const Value& dict, const std::s
   std::vector<Value> items;
   for (const auto& [key, value] : dict.as_dict().items) {
     if (method == "keys")
-      items.emplace_back(key);
+      items.push_back(key);
     else if (method == "values")
       items.push_back(value);
     else
-      items.push_back(Value::list({Value(key), value}, true));
+      items.push_back(Value::list({key, value}, true));
   }
   return Value::list(std::move(items));
 }

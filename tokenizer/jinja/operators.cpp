@@ -192,8 +192,8 @@ bool contains(const Value& haystack, const Value& needle) {
       return false;
     }
     case Value::Kind::Dict:
-      if (needle.is_list() && !needle.is_tuple()) fail("TypeError: unhashable type: 'list'");
-      return needle.is_string() && haystack.as_dict().find(needle.as_string()) != nullptr;
+      if (!is_hashable(needle)) fail("TypeError: unhashable type: '" + needle.type_name() + "'");
+      return haystack.as_dict().find(needle) != nullptr;
     default:
       fail("TypeError: argument of type '" + haystack.type_name() + "' is not iterable");
   }

@@ -24,17 +24,35 @@ void fail_undefined(const Value& value) {
 
 const Value* Dict::find(std::string_view key) const {
   for (const auto& [name, value] : items)
-    if (name == key) return &value;
+    if (name.is_string() && name.as_string() == key) return &value;
   return nullptr;
 }
 
-void Dict::set(std::string key, Value value) {
+const Value* Dict::find(const Value& key) const {
+  if (key.is_string()) return find(std::string_view(key.as_string()));
+  for (const auto& [name, value] : items)
+    if (values_equal(name, key)) return &value;
+  return nullptr;
+}
+
+void Dict::set(Value key, Value value) {
+  if (!is_hashable(key)) fail("TypeError: unhashable type: '" + key.type_name() + "'");
   for (auto& [name, existing] : items)
-    if (name == key) {
+    if (key.is_string() ? name.is_string() && name.as_string() == key.as_string() : values_equal(name, key)) {
       existing = std::move(value);
       return;
     }
   items.emplace_back(std::move(key), std::move(value));
+}
+
+bool is_hashable(const Value& value) {
+  if (value.is_dict()) return false;
+  if (value.is_list()) {
+    if (!value.is_tuple()) return false;
+    for (const Value& item : value.as_list())
+      if (!is_hashable(item)) return false;
+  }
+  return true;
 }
 
 Value Value::undefined(std::string hint) {
@@ -318,7 +336,7 @@ void append_items_repr(std::string& out, const Value& value, ReprStack& stack) {
   out += '{';
   for (size_t i = 0; i < dict.items.size(); ++i) {
     if (i) out += ", ";
-    out += python_string_repr(dict.items[i].first);
+    append_repr(out, dict.items[i].first, stack);
     out += ": ";
     append_repr(out, dict.items[i].second, stack);
     WalkBudget::check_text(out.size());

@@ -1,5 +1,5 @@
 // The values a Jinja template computes with: undefined, none, booleans, 64-bit integers, floats,
-// strings (UTF-8), lists and tuples, string-keyed dicts (insertion-ordered, as Python's), mutable
+// strings (UTF-8), lists and tuples, dicts (insertion-ordered, any hashable key, as Python's), mutable
 // namespaces, and callables. Strings, lists and dicts are immutable and shared, so copies are cheap.
 #pragma once
 
@@ -24,12 +24,18 @@ struct EvalError {
 // names its own error class ("SecurityError: ...", "NotImplementedError: ...") is used as it is.
 [[noreturn]] void fail_undefined(const Value& value);
 
+// A Python dict: insertion-ordered, keyed by any hashable value (strings mostly; 1, 1.0 and True
+// are the same key, as in Python).
 struct Dict {
-  std::vector<std::pair<std::string, Value>> items;
+  std::vector<std::pair<Value, Value>> items;
 
   const Value* find(std::string_view key) const;
-  // Replaces the value of an existing key (keeping its place) or appends a new one.
-  void set(std::string key, Value value);
+  const Value* find(const std::string& key) const { return find(std::string_view(key)); }
+  const Value* find(const char* key) const { return find(std::string_view(key)); }
+  const Value* find(const Value& key) const;  // `key` must be hashable
+  // Replaces the value of an existing key (keeping its place) or appends a new one. A key that
+  // Python cannot hash (a list, a dict) is a TypeError.
+  void set(Value key, Value value);
 };
 
 // What jinja2's map / select / reject / unique / items filters return: a Python generator. It is
@@ -132,6 +138,10 @@ class Value {
   } scalar_{.integer = 0};
   std::shared_ptr<void> heap_;
 };
+
+// Whether Python can hash the value (so it can be a dict key): not a list, a dict, nor a tuple
+// holding one.
+bool is_hashable(const Value& value);
 
 // Python's == between two values (1 == 1.0 == True; lists and dicts element by element).
 bool values_equal(const Value& a, const Value& b);
