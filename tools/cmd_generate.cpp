@@ -91,10 +91,18 @@ int chat_command(int argc, char** argv) {
   std::vector<ChatMessage> messages;
   if (!flags.system.empty()) messages.push_back({"system", flags.system});
   messages.push_back({"user", question});
-  const std::string prompt = render_chat(model->chat_template(), messages, true);
+  // The template sees the texts of the model's BOS and EOS tokens, as transformers passes them.
+  const TokenizerVocab& vocab = model->tokenizer().vocab();
+  ChatTemplateOptions options;
+  if (vocab.bos_id >= 0) options.bos_token = model->tokenizer().token_bytes(vocab.bos_id);
+  if (vocab.eos_id >= 0) options.eos_token = model->tokenizer().token_bytes(vocab.eos_id);
+  const std::string prompt = render_chat(model->chat_template(), messages, options);
   // The template's own markers are special tokens; the user's text is parsed the same way, as
-  // Hugging Face's tokenizer does for a rendered chat prompt.
-  const std::vector<int32_t> ids = model->tokenizer().encode(prompt, true);
+  // Hugging Face's tokenizer does for a rendered chat prompt. transformers tokenizes it without
+  // adding special tokens (templates that want a BOS write bos_token themselves), so the BOS that
+  // encode() adds for an add_bos vocabulary is taken off again.
+  std::vector<int32_t> ids = model->tokenizer().encode(prompt, true);
+  if (vocab.add_bos && !ids.empty() && ids.front() == vocab.bos_id) ids.erase(ids.begin());
   return run_generation(*model, ids, flags, 512);
 }
 

@@ -62,7 +62,9 @@ PHIRUN_API phirun_status phirun_model_context_length(const phirun_model* model, 
 PHIRUN_API phirun_status phirun_tokenizer_create(const phirun_model* model, phirun_tokenizer** out_tokenizer);
 PHIRUN_API void phirun_tokenizer_free(phirun_tokenizer* tokenizer);
 /* Encodes UTF-8 text (special-token texts become their ids) and appends it to `sequences` as
- * one more sequence. */
+ * one more sequence. A BOS is added when the vocabulary asks for one, as Hugging Face's tokenizer
+ * does by default; a prompt from phirun_tokenizer_apply_chat_template already holds whatever BOS
+ * its template writes, so drop a doubled one there. */
 PHIRUN_API phirun_status phirun_tokenizer_encode(const phirun_tokenizer* tokenizer, const char* text,
                                                  phirun_sequences* sequences);
 /* Decodes ids to UTF-8 text (an incomplete character becomes U+FFFD); free it with
@@ -90,7 +92,8 @@ PHIRUN_API phirun_status phirun_sequences_get(const phirun_sequences* sequences,
 
 /* ---- Streaming detokenizer ------------------------------------------------------------------ */
 
-/* Turns ids, one at a time, into text that never ends in half a UTF-8 character. */
+/* Turns ids, one at a time, into text that never ends in half a UTF-8 character. The stream
+ * continues a prompt (a SentencePiece "\u2581the" gives " the"); control tokens give "". */
 PHIRUN_API phirun_status phirun_stream_decoder_create(const phirun_tokenizer* tokenizer,
                                                       phirun_stream_decoder** out_decoder);
 PHIRUN_API void phirun_stream_decoder_free(phirun_stream_decoder* decoder);

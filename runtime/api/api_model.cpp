@@ -117,7 +117,8 @@ phirun_status phirun_tokenizer_decode(const phirun_tokenizer* tokenizer, const i
     *out_text = nullptr;
     const auto& model = require(tokenizer, "tokenizer")->model;
     if (count > 0) require(ids, "ids");
-    phirun::StreamingDecoder decoder(model->tokenizer());
+    // A whole text of its own: as Tokenizer::decode (and Hugging Face) decode it, made valid UTF-8.
+    phirun::StreamingDecoder decoder(model->tokenizer(), false, true);
     std::string text;
     for (size_t i = 0; i < count; ++i) text += decoder.push(ids[i]);
     text += decoder.flush();
@@ -142,7 +143,13 @@ phirun_status phirun_tokenizer_apply_chat_template(const phirun_tokenizer* token
         throw ApiError(PHIRUN_ERROR_INVALID_ARGUMENT, "message " + std::to_string(i) + " has a NULL role or content");
       messages.push_back({roles[i], contents[i]});
     }
-    *out_text = phirun::api::copy_string(phirun::render_chat(model->chat_template(), messages, add_generation_prompt));
+    // The template sees the texts of the model's BOS and EOS tokens, as transformers passes them.
+    const phirun::Tokenizer& vocabulary = model->tokenizer();
+    phirun::ChatTemplateOptions options;
+    options.add_generation_prompt = add_generation_prompt;
+    if (vocabulary.vocab().bos_id >= 0) options.bos_token = vocabulary.token_bytes(vocabulary.vocab().bos_id);
+    if (vocabulary.vocab().eos_id >= 0) options.eos_token = vocabulary.token_bytes(vocabulary.vocab().eos_id);
+    *out_text = phirun::api::copy_string(phirun::render_chat(model->chat_template(), messages, options));
   });
 }
 

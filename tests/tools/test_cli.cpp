@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tests/common/test_model.h"
+#include "tests/common/tiny_model.h"
 
 namespace phirun {
 namespace {
@@ -126,6 +127,56 @@ TEST(Cli, DefaultModelAnswersParis) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "The capital of France is Paris.\n");
   EXPECT_NE(result.err.find("prompt 37 tokens"), std::string::npos) << result.err;
+}
+
+TEST(Cli, InfoSaysTheChatTemplateRenders) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("info " + quote(model_path));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("chat template:  present (368 bytes, renders)\n"), std::string::npos) << result.out;
+}
+
+// A tiny model whose chat template is `chat_template` and whose vocabulary adds a BOS.
+std::string write_tiny_chat_model(const std::string& name, const std::string& chat_template) {
+  testing::TinyModelOptions options;
+  options.override_keys = {{"tokenizer.chat_template", GgufValue::of_string(chat_template)},
+                           {"tokenizer.ggml.add_bos_token", GgufValue::of_bool(true)}};
+  const std::string path = ::testing::TempDir() + name + "_" + std::to_string(::getpid()) + ".gguf";
+  testing::write_tiny_llama_gguf(path, options);
+  return path;
+}
+
+TEST(Cli, ChatRendersTheModelsTemplate) {
+  // The template writes the BOS itself: the prompt holds it once (transformers adds no other), then
+  // the question's two bytes.
+  const std::string model = write_tiny_chat_model(
+      "tiny_bos_template", "{{ bos_token }}{% for m in messages %}{{ m.content | trim }}{% endfor %}");
+  const RunResult result = run_phirun("chat -n 1 --ids -m " + quote(model) + " -p ' hi '");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("prompt 3 tokens"), std::string::npos) << result.err;
+  const RunResult info = run_phirun("info " + quote(model));
+  EXPECT_NE(info.out.find("chat template:  present (72 bytes, renders)"), std::string::npos) << info.out;
+  std::filesystem::remove(model);
+}
+
+TEST(Cli, ChatTemplateErrorsAreOneLine) {
+  const std::string model =
+      write_tiny_chat_model("tiny_raising_template",
+                            "{% if messages[0].role != 'system' %}{{ raise_exception('A system message is required') }}"
+                            "{% endif %}{{ messages[0].content }}");
+  expect_one_error(run_phirun("chat -m " + quote(model) + " -p hi"),
+                   "chat template: the template raised an error: A system message is required (line 1, column 41)");
+  const RunResult ok = run_phirun("chat -n 1 --ids --system 'Be brief.' -m " + quote(model) + " -p hi");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const std::string broken =
+      write_tiny_chat_model("tiny_broken_template", "{% for m in messages %}{{ m.content | from_json }}{% endfor %}");
+  expect_one_error(run_phirun("chat -m " + quote(broken) + " -p hi"),
+                   "chat template: line 1, column 39: unknown filter 'from_json'");
+  const RunResult info = run_phirun("info " + quote(broken));
+  EXPECT_NE(info.out.find("cannot render: line 1, column 39: unknown filter 'from_json'"), std::string::npos)
+      << info.out;
+  std::filesystem::remove(model);
+  std::filesystem::remove(broken);
 }
 
 TEST(Cli, GenerateIdsAndTokenize) {
