@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/thread_pool.h"
 #include "models/model_config.h"
@@ -37,6 +38,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string chat_template_;
   std::unique_ptr<ThreadPool> pool_;
+  std::vector<WeightBuffer> prepared_weights_;  // matmul weights repacked for the CPU kernels
 };
 
 // Fills and checks the config from GGUF metadata (exposed for tests).
