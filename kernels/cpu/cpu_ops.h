@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/gemm/activations.h"
 #include "kernels/cpu/gemm/gemm_kernels.h"
+#include "kernels/cpu/op_kernels.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/ops.h"
 
@@ -45,7 +46,8 @@ class CpuOps final : public Ops {
 
   ThreadPool& pool_;
   ActivationPrecision activations_;
-  const GemmKernels* kernels_;  // nullptr: the scalar reference variant
+  const GemmKernels* kernels_;   // nullptr: the scalar reference variant
+  const OpKernels* op_kernels_;  // likewise
   RopeTable rope_table_;
   Int8Buffers int8_;
   std::vector<float> block_sums_;

@@ -13,7 +13,10 @@
 namespace phirun {
 
 CpuOps::CpuOps(ThreadPool& pool, ActivationPrecision activations)
-    : pool_(pool), activations_(activations), kernels_(gemm_kernels(active_isa())) {}
+    : pool_(pool),
+      activations_(activations),
+      kernels_(gemm_kernels(active_isa())),
+      op_kernels_(op_kernels(active_isa())) {}
 
 MatrixView cpu_prepare_weight(const MatrixView& weight, WeightBuffer& storage) {
   if (weight.layout != MatrixLayout::RowMajor || !gemm_kernels(active_isa())) return weight;

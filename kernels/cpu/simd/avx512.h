@@ -76,6 +76,27 @@ struct Avx512Simd {
     return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
   }
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
+  static F loadu(const float* p) { return _mm512_loadu_ps(p); }
+  static F max(F a, F b) { return _mm512_max_ps(a, b); }
+  static F div(F a, F b) { return _mm512_div_ps(a, b); }
+  static float reduce_add(F v) { return _mm512_reduce_add_ps(v); }
+  static float reduce_max(F v) { return _mm512_reduce_max_ps(v); }
+  // e^x to about 1 ulp over [-87.3, 88.7] (0 below): x = n ln2 + r, |r| <= ln2/2, a degree-6
+  // Taylor polynomial of e^r, then scaled by 2^n.
+  static F exp(F x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
+    const F n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT);
+    F r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    F p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+  }
 
   // One block of 32 floats to int8, exactly as quantize_block_int8_ref.
   static void quantize_block(const float* x, int8_t* q, float& scale, int32_t& sum) {
