@@ -38,7 +38,10 @@ void prepare_weights_for_cpu(ModelWeights& weights, std::vector<WeightBuffer>& s
   for (LayerWeights& layer : weights.layers)
     for (MatrixView* view : {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down})
       prepare(*view, storage);
+  // A tied embedding is looked up from the output head's packed copy: the file's is not kept.
+  const bool tied = weights.output.data == weights.token_embedding.data;
   prepare(weights.output, storage);
+  if (tied) weights.token_embedding = weights.output;
 }
 
 }  // namespace phirun

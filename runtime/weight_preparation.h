@@ -10,8 +10,8 @@
 namespace phirun {
 
 // Replaces the matmul views of `weights` by prepared ones whose bytes live in `storage`. The
-// token embedding keeps the file's layout (rows are looked up, not multiplied); a tied output
-// head gets its own packed copy.
+// token embedding keeps the file's layout (rows are looked up, not multiplied), unless it is tied
+// to the output head: then both use the head's packed copy.
 void prepare_weights_for_cpu(ModelWeights& weights, std::vector<WeightBuffer>& storage);
 
 }  // namespace phirun

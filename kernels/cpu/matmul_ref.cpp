@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/gemm/family_variants.h"
+#include "kernels/cpu/gemm/packed_layout.h"
 
 namespace phirun {
 
@@ -59,6 +60,10 @@ void CpuOps::matmul_row_major(const MatrixView& weight, const float* x, int64_t 
 }
 
 void CpuOps::embed(const MatrixView& table, std::span<const int32_t> ids, float* out) {
+  if (table.layout == MatrixLayout::CpuPanels16) {  // a tied table, repacked for the output head
+    for (size_t t = 0; t < ids.size(); ++t) unpack_row(table, ids[t], out + int64_t(t) * table.cols);
+    return;
+  }
   const TypeTraits& traits = type_traits(table.type);
   const int64_t row_stride = table.cols / traits.block_elements * traits.block_bytes;
   const auto* bytes = static_cast<const uint8_t*>(table.data);

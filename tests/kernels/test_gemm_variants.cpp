@@ -213,6 +213,24 @@ TEST(GemmThreads, ResultsDoNotDependOnThreadCount) {
   }
 }
 
+// A tied embedding is looked up from its packed copy: every row must dequantize exactly as the
+// file's row does.
+TEST(PackedLayout, UnpackedRowsEqualTheFileRows) {
+  std::mt19937 rng(5);
+  for (TensorType type :
+       {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1}) {
+    const int64_t rows = 37, cols = 96;
+    Weights w = make_weights(type, rows, cols, rng);
+    std::vector<float> expected(static_cast<size_t>(cols)), actual(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      type_traits(type).dequantize(static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(type, cols),
+                                   expected.data(), cols);
+      unpack_row(w.packed, r, actual.data());
+      ASSERT_EQ(actual, expected) << type_name(type) << " row " << r;
+    }
+  }
+}
+
 TEST(Isa, NamesRoundTripAndScalarIsAlwaysSupported) {
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon})
     EXPECT_EQ(isa_from_name(isa_name(isa)), isa);

@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/gemm/packed_layout.h"
 #include "kernels/quant/blocks.h"
+#include "kernels/quant/half.h"
 
 namespace phirun {
 
@@ -54,7 +55,56 @@ void pack_floats(const MatrixView& weight, uint8_t* out, int element_bytes) {
   }
 }
 
+float f16_at(const uint8_t* p) {
+  uint16_t bits;
+  std::memcpy(&bits, p, 2);
+  return fp16_to_fp32(bits);
+}
+
 }  // namespace
+
+void unpack_row(const MatrixView& packed, int64_t row, float* out) {
+  const auto* base = static_cast<const uint8_t*>(packed.data);
+  const int64_t p = row / kPanelRows, i = row % kPanelRows;
+  const uint8_t* panel = base + p * panel_bytes(packed.type, packed.cols);
+  const int64_t step = panel_step_bytes(packed.type);
+  switch (packed.type) {
+    case TensorType::F32:
+      for (int64_t k = 0; k < packed.cols; ++k) std::memcpy(out + k, panel + k * step + 4 * i, 4);
+      return;
+    case TensorType::F16:
+      for (int64_t k = 0; k < packed.cols; ++k) out[k] = f16_at(panel + k * step + 2 * i);
+      return;
+    case TensorType::BF16:
+      for (int64_t k = 0; k < packed.cols; ++k) {
+        uint16_t bits;
+        std::memcpy(&bits, panel + k * step + 2 * i, 2);
+        out[k] = bf16_to_fp32(bits);
+      }
+      return;
+    case TensorType::Q4_0:
+    case TensorType::Q4_1:
+    case TensorType::Q8_0:
+      break;
+  }
+  for (int64_t b = 0; b < packed.cols / 32; ++b) {
+    const uint8_t* block = panel + b * step;
+    const float d = f16_at(block + 2 * i);
+    float* x = out + 32 * b;
+    if (packed.type == TensorType::Q8_0) {
+      for (int j = 0; j < 32; ++j) x[j] = d * float(int(block[32 + 64 * (j / 4) + 4 * i + j % 4]) - 128);
+      continue;
+    }
+    const bool has_min = packed.type == TensorType::Q4_1;
+    const float m = has_min ? f16_at(block + 32 + 2 * i) : 0.0f;
+    const uint8_t* codes = block + (has_min ? 64 : 32);
+    for (int j = 0; j < 16; ++j) {
+      const uint8_t byte = codes[64 * (j / 4) + 4 * i + j % 4];
+      x[j] = has_min ? d * float(byte & 0x0f) + m : d * float((byte & 0x0f) - 8);
+      x[j + 16] = has_min ? d * float(byte >> 4) + m : d * float((byte >> 4) - 8);
+    }
+  }
+}
 
 void pack_panels(const MatrixView& weight, uint8_t* out) {
   switch (weight.type) {

@@ -56,5 +56,7 @@ inline int64_t packed_matrix_bytes(TensorType type, int64_t rows, int64_t cols) 
 
 // Writes `weight` (row-major, as in the file) into `out` (packed_matrix_bytes of it).
 void pack_panels(const MatrixView& weight, uint8_t* out);
+// Row `row` of a packed matrix as floats (cols of them): what the file's row dequantizes to.
+void unpack_row(const MatrixView& packed, int64_t row, float* out);
 
 }  // namespace phirun
