@@ -68,7 +68,8 @@ def main():
     head_dim = hidden // n_heads
 
     writer = gguf.GGUFWriter(out_path, "llama")
-    writer.add_name("random-weight " + config.get("model_type", "llama") + " shape")
+    # Not the model's own name: llama.cpp special-cases names containing "phi3".
+    writer.add_name("random-weight benchmark model")
     writer.add_context_length(config.get("original_max_position_embeddings", config["max_position_embeddings"]))
     writer.add_embedding_length(hidden)
     writer.add_block_count(n_layers)
@@ -81,7 +82,7 @@ def main():
     writer.add_file_type(int(qtype))
     tokens, types, merges = byte_level_vocab(vocab)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt2")
+    writer.add_tokenizer_pre("default")  # llama.cpp knows "default", not "gpt2"
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(merges)
