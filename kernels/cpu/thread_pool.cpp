@@ -1,5 +1,6 @@
 // Thread pool with a generation counter: run() publishes a task by bumping the generation,
-// workers that are still spinning pick it up without a syscall, sleeping ones are woken.
+// workers that are still spinning pick it up without a lock or a syscall; only when a worker
+// has gone to sleep does run() take the mutex to wake it.
 #include "kernels/cpu/thread_pool.h"
 
 #include <fstream>
@@ -31,8 +32,8 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    stopping_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
   }
   wake_.notify_all();
   for (std::thread& worker : workers_) worker.join();
@@ -47,17 +48,17 @@ void ThreadPool::worker_loop(int thread_index) {
       current = generation_.load(std::memory_order_acquire);
     }
     if (current == seen) {
+      // Announce the sleep before checking the generation one last time (under the mutex):
+      // run() bumps the generation before it reads sleepers_, so one of the two sees the other.
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lock, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
       current = generation_.load(std::memory_order_acquire);
     }
     seen = current;
-    const std::function<void(int, int)>* task;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-      task = task_;
-    }
+    if (stopping_.load(std::memory_order_relaxed)) return;
+    const std::function<void(int, int)>* task = task_.load(std::memory_order_relaxed);
     (*task)(thread_index, n_threads_);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -69,12 +70,12 @@ void ThreadPool::run(const std::function<void(int, int)>& task) {
     return;
   }
   pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  {
+  task_.store(&task, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);  // publishes the task and pending_
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    task_ = &task;
-    generation_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
   }
-  wake_.notify_all();
   task(0, n_threads_);
   for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpinIterations) {

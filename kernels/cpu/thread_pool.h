@@ -40,8 +40,9 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
-  bool stopping_ = false;  // guarded by mutex_
-  const std::function<void(int, int)>* task_ = nullptr;
+  std::atomic<int> sleepers_{0};  // workers waiting on wake_
+  std::atomic<bool> stopping_{false};
+  std::atomic<const std::function<void(int, int)>*> task_{nullptr};
 };
 
 }  // namespace phirun
