@@ -141,9 +141,8 @@ int info_command(int argc, char** argv) {
   if (chat_template.empty()) {
     std::printf("chat template:  none\n");
   } else {
-    const std::string_view known = recognize_chat_template(chat_template);
     std::printf("chat template:  present (%zu bytes, %s)\n", chat_template.size(),
-                known.empty() ? "not one phirun can render yet" : std::string(known).c_str());
+                chat_template_status(chat_template).c_str());
   }
   return 0;
 }

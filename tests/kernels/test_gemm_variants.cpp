@@ -186,6 +186,39 @@ TEST_P(GemmVariantTest, Int8ActivationsMatchReference) {
   }
 }
 
+// Batched sequences: a row's result must not depend on how many rows are multiplied with it
+// (register tiles of different sizes must add in the same order).
+TEST_P(GemmVariantTest, RowsEqualTheSameRowsAlone) {
+  const auto [isa, type] = GetParam();
+  const FamilyKernels& family = gemm_kernels(isa)->family(type);
+  std::mt19937 rng(13);
+  const int64_t rows = 33, cols = is_block_type(type) ? 96 : 37, n = 7;
+  Weights w = make_weights(type, rows, cols, rng);
+  const std::vector<float> x = random_vector(n * cols, rng);
+  std::vector<float> sums(size_t(n * (cols / 32 + 1)));
+  for (int64_t i = 0; i < n * (cols / 32); ++i)
+    for (int j = 0; j < 32; ++j) sums[size_t(i)] += x[size_t(32 * i + j)];
+  std::vector<float> batch(static_cast<size_t>(n * rows)), alone(static_cast<size_t>(rows));
+  family.float_gemm(w.packed, FloatRows{x.data(), sums.data(), cols}, n, batch.data(), rows, 0, panel_count(rows));
+  for (int64_t t = 0; t < n; ++t) {
+    const FloatRows one{x.data() + t * cols, sums.data() + t * (cols / 32), cols};
+    family.float_gemm(w.packed, one, 1, alone.data(), rows, 0, panel_count(rows));
+    ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone) << "row " << t;
+  }
+  if (!family.int8_gemm) return;
+  Int8Buffers q;
+  q.reserve_rows(n, cols);
+  gemm_kernels(isa)->quantize_rows(x.data(), n, cols, family.int8_bias, q.view(cols));
+  family.int8_gemm(w.packed, q.view(cols), n, batch.data(), rows, 0, panel_count(rows));
+  for (int64_t t = 0; t < n; ++t) {
+    const Int8Rows all = q.view(cols);
+    const int64_t b = t * (cols / 32);
+    const Int8Rows one{all.q + t * cols, all.scale + b, all.offset + b, all.scaled_sum + b, cols};
+    family.int8_gemm(w.packed, one, 1, alone.data(), rows, 0, panel_count(rows));
+    ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone) << "int8 row " << t;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllVariants, GemmVariantTest, ::testing::ValuesIn(all_cases()), case_name);
 
 // Through CpuOps, with the threads splitting the panels differently: the same bits.

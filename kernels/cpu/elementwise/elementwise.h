@@ -37,7 +37,13 @@ void swiglu(const float* gate, const float* up, int64_t n, float* out) {
     const F denominator = V::add(one, V::exp(V::mul(g, minus_one)));
     V::store(out + i, V::div(V::mul(g, V::loadu(up + i)), denominator));
   }
-  for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  if (i < n) {  // the tail through the same vector code, so that no element's result depends on n
+    alignas(64) float g[16] = {}, u[16] = {}, o[16];
+    for (int64_t j = i; j < n; ++j) g[j - i] = gate[j], u[j - i] = up[j];
+    const F gv = V::loadu(g);
+    V::store(o, V::div(V::mul(gv, V::loadu(u)), V::add(one, V::exp(V::mul(gv, minus_one)))));
+    for (int64_t j = i; j < n; ++j) out[j] = o[j - i];
+  }
 }
 
 }  // namespace

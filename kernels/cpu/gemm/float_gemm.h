@@ -23,7 +23,9 @@ template <class V, TensorType kType, int T>
 void float_tile(const uint8_t* panel, int64_t k, const FloatRows& x, int64_t t0, float* y, int64_t y_stride,
                 int64_t valid) {
   using F = typename V::F;
-  constexpr int kChains = T == 1 ? 4 : 2;  // enough independent FMAs in flight to hide latency
+  // Enough independent FMAs in flight to hide latency; the same for every tile size, so that a
+  // row's result does not depend on how many rows are computed with it (batched sequences).
+  constexpr int kChains = 4;
   constexpr int64_t kStep = 2 * kPanelRows * (kType == TensorType::F32 ? 2 : 1);
   F acc[T][kChains];
   const float* xr[T];

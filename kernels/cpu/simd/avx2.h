@@ -20,7 +20,7 @@ struct Avx2Simd {
   };
   // Only 16 registers: smaller tiles than AVX-512.
   static constexpr int kInt8Tile = 2;
-  static constexpr int kFloatTile = 2;
+  static constexpr int kFloatTile = 1;
 
   static I load(const uint8_t* p) {
     return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)),
