@@ -54,7 +54,7 @@ Generator::Generator(const Model& model, const GeneratorParams& params)
       params_(resolve_generator_params(params, model)),
       vocab_(model.config().vocab_size),
       kv_cache_(model.config(), params_.kv_type, slots_needed(params_), params_.max_length),
-      ops_(model.thread_pool()),
+      ops_(model.thread_pool(), params_.activations),
       forward_(model.config(), model.weights(), ops_),
       random_(seed_of(params_)) {
   if (beam_mode()) {

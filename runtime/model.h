@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/thread_pool.h"
 #include "models/model_config.h"
@@ -41,6 +42,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string chat_template_;
   std::unique_ptr<ThreadPool> pool_;
+  std::vector<WeightBuffer> prepared_weights_;  // matmul weights repacked for the CPU kernels
   mutable std::mutex compute_mutex_;
 };
 

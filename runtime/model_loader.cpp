@@ -5,6 +5,7 @@
 
 #include "runtime/model.h"
 #include "runtime/tokenizer_loader.h"
+#include "runtime/weight_preparation.h"
 
 namespace phirun {
 
@@ -154,6 +155,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   model->config_ = config_from_gguf(file);
   model->weights_ = weights_from_gguf(file, model->config_);
   model->config_.vocab_size = model->weights_.token_embedding.rows;
+  prepare_weights_for_cpu(model->weights_, model->prepared_weights_);
 
   // Fewer tokenizer entries than rows is normal (Phi-3: 32011 of 32064); more is an error.
   model->tokenizer_ = tokenizer_from_gguf(file, model->config_.vocab_size);

@@ -8,5 +8,6 @@ int chat_command(int argc, char** argv);
 int generate_command(int argc, char** argv);
 int tokenize_command(int argc, char** argv);
 int info_command(int argc, char** argv);
+int bench_command(int argc, char** argv);
 
 }  // namespace phirun::cli

@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
      "phirun tokenize -p \"Hello world\" --pieces"},
     {"info", phirun::cli::info_command, "describe a GGUF model file",
      "phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf"},
+    {"bench", phirun::cli::bench_command, "measure prompt and decode speed",
+     "phirun bench -m model.gguf -p 512 -n 128 -t 1,2 -r 5"},
 };
 
 void print_usage(std::FILE* out) {

@@ -72,6 +72,7 @@ GeneratorParams generator_params(const Model& model, const ModelFlags& model_fla
     params.stop_token_ids_given = true;
   }
   params.kv_type = session_options(model_flags).kv_type;
+  params.activations = session_options(model_flags).activations;
   return params;
 }
 

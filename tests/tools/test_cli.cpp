@@ -1,8 +1,10 @@
 // The phirun binary end to end: the default model answers, and every kind of bad input gives one
 // clear error line on stderr and a non-zero exit, never a crash or a hang.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstdio>
@@ -77,7 +79,7 @@ TEST(Cli, UnknownCommandPrintsCommands) {
 }
 
 TEST(Cli, EverySubcommandHasHelpWithAnExample) {
-  for (const char* command : {"chat", "generate", "tokenize", "info"}) {
+  for (const char* command : {"chat", "generate", "tokenize", "info", "bench"}) {
     const RunResult result = run_phirun(std::string(command) + " --help");
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_NE(result.out.find("Example: phirun"), std::string::npos) << command << ": " << result.out;
@@ -277,6 +279,38 @@ TEST(Cli, DefaultModelMissingSaysHowToFetchIt) {
   const int status = pclose(pipe);
   EXPECT_NE(status, 0);
   EXPECT_NE(output.find("scripts/fetch-model.sh"), std::string::npos) << output;
+}
+
+TEST(Cli, InfoSystemNamesTheChosenKernelVariant) {
+  const RunResult result = run_phirun("info --system");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("kernel variants: scalar"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("chosen:"), std::string::npos) << result.out;
+  expect_one_error(run_phirun("generate -p hi --isa sse9"), "unknown kernel variant");
+}
+
+TEST(Cli, BenchReportsEveryTestAndThreadCountAsJson) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("bench -m " + quote(model_path) + " -p 8 -n 4 -r 2 -t 1,2 --json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json["results"].size(), 4u) << result.out;
+  EXPECT_EQ(json["results"][0]["test"], "pp8");
+  EXPECT_EQ(json["results"][1]["test"], "tg4");
+  EXPECT_EQ(json["results"][2]["threads"], 2);
+  for (const auto& r : json["results"]) {
+    EXPECT_EQ(r["runs"].size(), 2u);
+    EXPECT_GT(r["median_tokens_per_second"].get<double>(), 0.0);
+  }
+  EXPECT_GT(json["peak_rss_bytes"].get<double>(), json["file_bytes"].get<double>() * 0.5);
+  expect_one_error(run_phirun("bench -m " + quote(model_path) + " -t 1,x"), "expected thread counts");
+}
+
+TEST(Cli, Int8AccuracyRuns) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("generate --accuracy int8 -n 4 -m " + quote(model_path) + " -p 'Once upon'");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_FALSE(result.out.empty());
 }
 
 }  // namespace
