@@ -105,8 +105,8 @@ int bench_command(int argc, char** argv) {
   app.add_option("-n,--n-gen", decode_tokens, "tokens decoded one at a time (0: skip)")->check(CLI::Range(0, 1 << 20));
   app.add_option("-r,--repetitions", repetitions, "timed runs per test, after one warm-up run")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--accuracy", flags.accuracy, "activations of integer-weight matmuls: float or int8")
-      ->check(CLI::IsMember({"float", "int8"}));
+  app.add_option("--accuracy", flags.accuracy, "activations of integer-weight matmuls: float, int16 or int8")
+      ->check(CLI::IsMember({"float", "int16", "int8"}));
   app.add_option("--isa", flags.isa, "kernel variant (default: the best this CPU runs)");
   app.add_flag("--json", json, "print the results as JSON");
   if (int code = parse_subcommand(app, argc, argv); code >= 0) return code;

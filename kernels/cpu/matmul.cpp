@@ -43,17 +43,22 @@ void CpuOps::matmul(const MatrixView& weight, const float* x, int64_t n_rows, fl
         "matmul: the weights were repacked for a SIMD kernel variant, but the scalar one is active");
   const FamilyKernels& family = kernels_->family(weight.type);
   const int64_t panels = panel_count(weight.rows);
-  if (activations_ == ActivationPrecision::Int8 && family.int8_gemm) {
-    int8_.reserve_rows(n_rows, weight.cols);
-    const Int8Rows quantized = int8_.view(weight.cols);
+  if (activations_ != ActivationPrecision::Float && family.int8_gemm) {
+    const bool split = activations_ == ActivationPrecision::Int16;
+    int8_.reserve_rows(n_rows, weight.cols, split);
+    const Int8Rows quantized = int8_.view(weight.cols, split);
     const QuantizeRowsKernel quantize = kernels_->quantize_rows;
     if (n_rows < 4) {
       quantize(x, n_rows, weight.cols, family.int8_bias, quantized);
     } else {
       pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end) {
         const int64_t blocks = weight.cols / 32;
-        const Int8Rows part{quantized.q + begin * weight.cols, quantized.scale + begin * blocks,
-                            quantized.offset + begin * blocks, quantized.scaled_sum + begin * blocks, weight.cols};
+        const Int8Rows part{quantized.q + begin * weight.cols,
+                            quantized.scale + begin * blocks,
+                            quantized.offset + begin * blocks,
+                            quantized.scaled_sum + begin * blocks,
+                            weight.cols,
+                            split ? quantized.lo + begin * weight.cols : nullptr};
         quantize(x + begin * weight.cols, end - begin, weight.cols, family.int8_bias, part);
       });
     }

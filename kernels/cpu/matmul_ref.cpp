@@ -1,7 +1,7 @@
-// The reference matmul on the file's layout. Int8 activations: quantized rows dotted with each
-// weight row by the scalar int8 references. Float activations, for every weight type: each weight row is
-// dequantized once into a float buffer and reused for all activation rows, so prefill pays the
-// dequantization once per weight row, not once per token. Rows are split over the threads.
+// The reference matmul on the file's layout. Int8 (and split int8) activations: quantized rows
+// dotted with each weight row by the scalar int8 references. Float activations, for every weight type: each weight row
+// is dequantized once into a float buffer and reused for all activation rows, so prefill pays the dequantization once
+// per weight row, not once per token. Rows are split over the threads.
 #include <algorithm>
 #include <vector>
 
@@ -27,9 +27,10 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 
 void CpuOps::matmul_row_major(const MatrixView& weight, const float* x, int64_t n_rows, float* y) {
   const TypeTraits& traits = type_traits(weight.type);
-  if (activations_ == ActivationPrecision::Int8 && traits.block_elements == 32) {
-    int8_.reserve_rows(n_rows, weight.cols);
-    const Int8Rows quantized = int8_.view(weight.cols);
+  if (activations_ != ActivationPrecision::Float && traits.block_elements == 32) {
+    const bool split = activations_ == ActivationPrecision::Int16;
+    int8_.reserve_rows(n_rows, weight.cols, split);
+    const Int8Rows quantized = int8_.view(weight.cols, split);
     const int32_t bias = 0;  // the reference dots use the signed codes: no bias to correct
     quantize_rows_ref(x, n_rows, weight.cols, bias, quantized);
     const int64_t row_stride = weight.cols / 32 * traits.block_bytes;

@@ -1,7 +1,8 @@
 // Every SIMD variant's matmul kernels against the scalar references, for every weight type, on
 // random inputs of awkward sizes (1, 3, 17 activation rows; weight rows that leave a partial
 // panel; K not a multiple of the SIMD width or of the float types' unroll), with float and int8
-// activations; the activation quantizer bit for bit; results that do not depend on threads.
+// activations and split int8 ones (--accuracy int16); the activation quantizers bit for bit; results that do not depend
+// on threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -128,52 +129,57 @@ TEST_P(GemmVariantTest, FloatActivationsMatchReference) {
   }
 }
 
-TEST_P(GemmVariantTest, Int8ActivationsMatchReference) {
-  const auto [isa, type] = GetParam();
+// Int8 rows and split int8 rows (--accuracy int16: x ≈ s · (hi + lo / 256)).
+void check_int8_activations(Isa isa, TensorType type, bool split) {
   const GemmKernels& kernels = *gemm_kernels(isa);
   const FamilyKernels& family = kernels.family(type);
-  if (!is_block_type(type)) {
-    EXPECT_EQ(family.int8_gemm, nullptr);
-    return;
-  }
-  std::mt19937 rng(11);
+  std::mt19937 rng(split ? 12 : 11);
   for (int64_t rows : {1, 16, 17, 45}) {
     for (int64_t cols : {32, 96, 608}) {
       for (int64_t n : {1, 3, 17}) {
         Weights w = make_weights(type, rows, cols, rng);
         const std::vector<float> x = random_vector(n * cols, rng);
         Int8Buffers simd, reference, signed_reference;
-        simd.reserve_rows(n, cols);
-        reference.reserve_rows(n, cols);
-        signed_reference.reserve_rows(n, cols);
-        kernels.quantize_rows(x.data(), n, cols, family.int8_bias, simd.view(cols));
-        quantize_rows_ref(x.data(), n, cols, family.int8_bias, reference.view(cols));
-        quantize_rows_ref(x.data(), n, cols, 0, signed_reference.view(cols));
+        simd.reserve_rows(n, cols, split);
+        reference.reserve_rows(n, cols, split);
+        signed_reference.reserve_rows(n, cols, split);
+        kernels.quantize_rows(x.data(), n, cols, family.int8_bias, simd.view(cols, split));
+        quantize_rows_ref(x.data(), n, cols, family.int8_bias, reference.view(cols, split));
+        quantize_rows_ref(x.data(), n, cols, 0, signed_reference.view(cols, split));
         const size_t blocks = size_t(n * cols / 32);
         // The quantizer is exact: the same codes, scales and sums as the reference.
         ASSERT_EQ(std::vector<int8_t>(simd.q.begin(), simd.q.begin() + n * cols),
                   std::vector<int8_t>(reference.q.begin(), reference.q.begin() + n * cols));
+        if (split) {
+          ASSERT_EQ(std::vector<int8_t>(simd.lo.begin(), simd.lo.begin() + n * cols),
+                    std::vector<int8_t>(reference.lo.begin(), reference.lo.begin() + n * cols));
+        }
         for (size_t b = 0; b < blocks; ++b) {
           ASSERT_EQ(simd.scale[b], reference.scale[b]);
           ASSERT_EQ(simd.offset[b], reference.offset[b]);
           ASSERT_EQ(simd.scaled_sum[b], reference.scaled_sum[b]);
         }
         std::vector<float> y(size_t(n * rows), NAN);
-        family.int8_gemm(w.packed, simd.view(cols), n, y.data(), rows, 0, panel_count(rows));
-        const Int8Rows ref_rows = signed_reference.view(cols);
+        family.int8_gemm(w.packed, simd.view(cols, split), n, y.data(), rows, 0, panel_count(rows));
+        const Int8Rows ref_rows = signed_reference.view(cols, split);
         for (int64_t t = 0; t < n; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
             const auto* row = static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(type, cols);
             const float expected = dot_int8_ref(type, row, ref_rows, t);
             // Integer block dots are exact; only the float sum of K/32 scaled terms (and the
-            // rounding of d_w · d_x) differ: (K/32 + 4) · 2^-23 of the sum of their magnitudes.
+            // rounding of d_w · d_x and of the int32 block dot to float) differ: (K/32 + 4) ·
+            // 2^-23 of the sum of their magnitudes, the code being 256 · hi + lo for split rows.
             double magnitude = 0;
             const TypeTraits& traits = type_traits(type);
             for (int64_t b = 0; b < cols / 32; ++b) {
               uint16_t d_bits;
               std::memcpy(&d_bits, row + b * traits.block_bytes, 2);
               double block = 0;
-              for (int j = 0; j < 32; ++j) block += 255.0 * std::fabs(double(ref_rows.q[t * cols + 32 * b + j]));
+              for (int j = 0; j < 32; ++j) {
+                const int64_t i = t * cols + 32 * b + j;
+                const double code = split ? 256.0 * ref_rows.q[i] + ref_rows.lo[i] : double(ref_rows.q[i]);
+                block += 255.0 * std::fabs(code);
+              }
               magnitude += std::fabs(double(fp16_to_fp32(d_bits)) * ref_rows.scale[t * (cols / 32) + b]) * block;
             }
             const double tolerance = double(cols / 32 + 4) * 0x1p-23 * magnitude;
@@ -183,6 +189,61 @@ TEST_P(GemmVariantTest, Int8ActivationsMatchReference) {
         }
       }
     }
+  }
+}
+
+TEST_P(GemmVariantTest, Int8ActivationsMatchReference) {
+  const auto [isa, type] = GetParam();
+  if (!is_block_type(type)) {
+    EXPECT_EQ(gemm_kernels(isa)->family(type).int8_gemm, nullptr);
+    return;
+  }
+  check_int8_activations(isa, type, false);
+}
+
+TEST_P(GemmVariantTest, SplitInt8ActivationsMatchReference) {
+  const auto [isa, type] = GetParam();
+  if (!is_block_type(type)) GTEST_SKIP() << "split activations apply to block types only";
+  check_int8_activations(isa, type, true);
+}
+
+// The split reference against float math: each activation is off by at most s · 1.5 / 256 (half
+// a step of 1/256, plus one step where a tie at ±128 is clamped to ±127; the float product
+// x · 127 / amax adds under 2^-16 of a step), so the dot is off by at most Σ |w| · s · 1.5 / 256
+// plus float rounding; plain int8 rows are off by up to 256 times more and are checked to be.
+TEST(SplitActivations, ReferenceIsWithinTheFormatsErrorOfFloatMath) {
+  std::mt19937 rng(17);
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0}) {
+    const int64_t rows = 9, cols = 224, n = 3;
+    Weights w = make_weights(type, rows, cols, rng);
+    const std::vector<float> x = random_vector(n * cols, rng);
+    Int8Buffers split, plain;
+    split.reserve_rows(n, cols, true);
+    plain.reserve_rows(n, cols);
+    quantize_rows_ref(x.data(), n, cols, 0, split.view(cols, true));
+    quantize_rows_ref(x.data(), n, cols, 0, plain.view(cols));
+    double worst_split = 0, worst_plain = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto* row = static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(type, cols);
+      std::vector<float> weights(static_cast<size_t>(cols));
+      type_traits(type).dequantize(row, weights.data(), cols);
+      for (int64_t t = 0; t < n; ++t) {
+        double exact = 0, bound = 0, magnitude = 0;
+        for (int64_t c = 0; c < cols; ++c) {
+          const double product = double(weights[size_t(c)]) * x[size_t(t * cols + c)];
+          exact += product;
+          magnitude += std::fabs(product);
+          const double s = split.scale[size_t(t * (cols / 32) + c / 32)] * 256.0;
+          bound += std::fabs(double(weights[size_t(c)])) * s * 1.5 / 256;
+        }
+        bound += double(cols) * 0x1p-22 * magnitude;
+        const double split_error = std::fabs(dot_int8_ref(type, row, split.view(cols, true), t) - exact);
+        ASSERT_LE(split_error, bound) << type_name(type) << " row " << r << " t " << t;
+        worst_split = std::max(worst_split, split_error);
+        worst_plain = std::max(worst_plain, std::fabs(dot_int8_ref(type, row, plain.view(cols), t) - exact));
+      }
+    }
+    EXPECT_GT(worst_plain, 30 * worst_split) << type_name(type);
   }
 }
 
@@ -206,16 +267,20 @@ TEST_P(GemmVariantTest, RowsEqualTheSameRowsAlone) {
     ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone) << "row " << t;
   }
   if (!family.int8_gemm) return;
-  Int8Buffers q;
-  q.reserve_rows(n, cols);
-  gemm_kernels(isa)->quantize_rows(x.data(), n, cols, family.int8_bias, q.view(cols));
-  family.int8_gemm(w.packed, q.view(cols), n, batch.data(), rows, 0, panel_count(rows));
-  for (int64_t t = 0; t < n; ++t) {
-    const Int8Rows all = q.view(cols);
-    const int64_t b = t * (cols / 32);
-    const Int8Rows one{all.q + t * cols, all.scale + b, all.offset + b, all.scaled_sum + b, cols};
-    family.int8_gemm(w.packed, one, 1, alone.data(), rows, 0, panel_count(rows));
-    ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone) << "int8 row " << t;
+  for (bool split : {false, true}) {
+    Int8Buffers q;
+    q.reserve_rows(n, cols, split);
+    gemm_kernels(isa)->quantize_rows(x.data(), n, cols, family.int8_bias, q.view(cols, split));
+    family.int8_gemm(w.packed, q.view(cols, split), n, batch.data(), rows, 0, panel_count(rows));
+    for (int64_t t = 0; t < n; ++t) {
+      const Int8Rows all = q.view(cols, split);
+      const int64_t b = t * (cols / 32);
+      const Int8Rows one{all.q + t * cols,   all.scale + b, all.offset + b,
+                         all.scaled_sum + b, cols,          split ? all.lo + t * cols : nullptr};
+      family.int8_gemm(w.packed, one, 1, alone.data(), rows, 0, panel_count(rows));
+      ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone)
+          << (split ? "split " : "int8 ") << "row " << t;
+    }
   }
 }
 
@@ -225,7 +290,8 @@ INSTANTIATE_TEST_SUITE_P(AllVariants, GemmVariantTest, ::testing::ValuesIn(all_c
 TEST(GemmThreads, ResultsDoNotDependOnThreadCount) {
   std::mt19937 rng(3);
   for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0, TensorType::F16}) {
-    for (ActivationPrecision precision : {ActivationPrecision::Float, ActivationPrecision::Int8}) {
+    for (ActivationPrecision precision :
+         {ActivationPrecision::Float, ActivationPrecision::Int8, ActivationPrecision::Int16}) {
       const int64_t rows = 200, cols = 320, n = 5;
       Weights w = make_weights(type, rows, cols, rng);
       ThreadPool one(1);

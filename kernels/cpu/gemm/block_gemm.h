@@ -1,7 +1,8 @@
 // The matmul kernels of the block types (Q4_0, Q4_1, Q8_0) over 16-row panels, written once
 // against a SIMD primitive set V (simd/*.h) and a block format Fmt (q4_0/, q4_1/, q8_0/).
 // Int8 activations: per block, integer dot products of the codes with the quantized
-// activations, one integer lane per weight row, then scaled by d_w · d_x into float sums.
+// activations, one integer lane per weight row, then scaled by d_w · d_x into float sums
+// (split int8 activations: two such dots per block, see gemm/activations.h).
 // Float activations: the codes converted to float and multiplied in float; the weights' offset
 // (Q4_0's 8, Q8_0's stored 128) and Q4_1's minimum are applied once per block through the
 // activation block sums. Internal linkage: see simd/avx512.h.
@@ -32,7 +33,9 @@ void store_rows(float* y, const typename V::F& v, int64_t valid) {
   }
 }
 
-template <class V, class Fmt, int T>
+// kSplit: split rows (gemm/activations.h): each weight register feeds two dots, one with the
+// high plane and one with the low, joined in int32 as 256 · hi + lo before the float step.
+template <class V, class Fmt, int T, bool kSplit>
 void block_int8_tile(const uint8_t* panel, int64_t blocks, const Int8Rows& x, int64_t t0, float* y, int64_t y_stride,
                      int64_t valid) {
   using I = typename V::I;
@@ -43,15 +46,28 @@ void block_int8_tile(const uint8_t* panel, int64_t blocks, const Int8Rows& x, in
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = panel + b * step;
     I dot[T];
+    [[maybe_unused]] I dot_lo[T];
     const int8_t* xq[T];
+    [[maybe_unused]] const int8_t* xl[T];
     for (int t = 0; t < T; ++t) {
       const int64_t index = (t0 + t) * (x.k / 32) + b;
-      dot[t] = V::splat(x.offset[index]);
       xq[t] = x.q + (t0 + t) * x.k + 32 * b;
+      if constexpr (kSplit) {
+        dot[t] = V::splat(0);
+        dot_lo[t] = V::splat(x.offset[index]);
+        xl[t] = x.lo + (t0 + t) * x.k + 32 * b;
+      } else {
+        dot[t] = V::splat(x.offset[index]);
+      }
     }
     Fmt::template for_each_int8<V>(block + Fmt::kCodesOffset, [&](I w, int x_offset) {
-      for (int t = 0; t < T; ++t) dot[t] = Fmt::template dot4<V>(dot[t], w, xq[t] + x_offset);
+      for (int t = 0; t < T; ++t) {
+        dot[t] = Fmt::template dot4<V>(dot[t], w, xq[t] + x_offset);
+        if constexpr (kSplit) dot_lo[t] = Fmt::template dot4<V>(dot_lo[t], w, xl[t] + x_offset);
+      }
     });
+    if constexpr (kSplit)
+      for (int t = 0; t < T; ++t) dot[t] = V::add(V::shift_left8(dot[t]), dot_lo[t]);
     const F d = V::load_f16(block);
     for (int t = 0; t < T; ++t) {
       const int64_t index = (t0 + t) * (x.k / 32) + b;
@@ -116,9 +132,9 @@ void for_tiles(int64_t t_begin, int64_t t_end, Tile&& tile) {
     if (left == 1) tile(std::integral_constant<int, 1>{}, t);
 }
 
-template <class V, class Fmt>
-void block_int8_gemm(const MatrixView& w, const Int8Rows& x, int64_t n_rows, float* y, int64_t y_stride,
-                     int64_t panel_begin, int64_t panel_end) {
+template <class V, class Fmt, bool kSplit>
+void block_int8_gemm_rows(const MatrixView& w, const Int8Rows& x, int64_t n_rows, float* y, int64_t y_stride,
+                          int64_t panel_begin, int64_t panel_end) {
   const int64_t blocks = w.cols / 32;
   const auto* base = static_cast<const uint8_t*>(w.data);
   for (int64_t r0 = 0; r0 < n_rows; r0 += kRowBlock) {
@@ -127,10 +143,21 @@ void block_int8_gemm(const MatrixView& w, const Int8Rows& x, int64_t n_rows, flo
       const uint8_t* panel = base + p * blocks * panel_step_bytes(Fmt::kType);
       const int64_t valid = std::min<int64_t>(kPanelRows, w.rows - p * kPanelRows);
       for_tiles<V::kInt8Tile>(r0, r1, [&](auto tile, int64_t t0) {
-        block_int8_tile<V, Fmt, decltype(tile)::value>(panel, blocks, x, t0, y + p * kPanelRows, y_stride, valid);
+        block_int8_tile<V, Fmt, decltype(tile)::value, kSplit>(panel, blocks, x, t0, y + p * kPanelRows, y_stride,
+                                                               valid);
       });
     }
   }
+}
+
+// Int8 rows, or split rows when x.lo is set.
+template <class V, class Fmt>
+void block_int8_gemm(const MatrixView& w, const Int8Rows& x, int64_t n_rows, float* y, int64_t y_stride,
+                     int64_t panel_begin, int64_t panel_end) {
+  if (x.lo)
+    block_int8_gemm_rows<V, Fmt, true>(w, x, n_rows, y, y_stride, panel_begin, panel_end);
+  else
+    block_int8_gemm_rows<V, Fmt, false>(w, x, n_rows, y, y_stride, panel_begin, panel_end);
 }
 
 template <class V, class Fmt>

@@ -79,7 +79,10 @@ void quantize_rows(const float* x, int64_t n_rows, int64_t k, int32_t bias, cons
     for (int64_t b = 0; b < blocks; ++b) {
       float scale;
       int32_t sum;
-      V::quantize_block(x + t * k + 32 * b, out.q + t * k + 32 * b, scale, sum);
+      if (out.lo)
+        V::quantize_block_split(x + t * k + 32 * b, out.q + t * k + 32 * b, out.lo + t * k + 32 * b, scale, sum);
+      else
+        V::quantize_block(x + t * k + 32 * b, out.q + t * k + 32 * b, scale, sum);
       out.scale[t * blocks + b] = scale;
       out.offset[t * blocks + b] = -bias * sum;
       out.scaled_sum[t * blocks + b] = scale * float(sum);

@@ -15,10 +15,12 @@ using FloatGemmKernel = void (*)(const MatrixView& packed, const FloatRows& x, i
                                  int64_t y_stride, int64_t panel_begin, int64_t panel_end);
 using Int8GemmKernel = void (*)(const MatrixView& packed, const Int8Rows& x, int64_t n_rows, float* y, int64_t y_stride,
                                 int64_t panel_begin, int64_t panel_end);
-// Quantizes n_rows rows of k (a multiple of 32) into `out` (sized by the caller).
+// Quantizes n_rows rows of k (a multiple of 32) into `out` (sized by the caller): split rows
+// when out.lo is set, int8 rows otherwise.
 using QuantizeRowsKernel = void (*)(const float* x, int64_t n_rows, int64_t k, int32_t bias, const Int8Rows& out);
 
-// One weight family: its kernel with float activations, and (block types) with int8 ones.
+// One weight family: its kernel with float activations, and (block types) with int8 or split
+// int8 ones (the kernel takes split rows when x.lo is set).
 struct FamilyKernels {
   FloatGemmKernel float_gemm = nullptr;
   Int8GemmKernel int8_gemm = nullptr;

@@ -43,6 +43,7 @@ struct Avx2Simd {
   }
   static I splat(int32_t v) { return {_mm256_set1_epi32(v), _mm256_set1_epi32(v)}; }
   static I add(I a, I b) { return {_mm256_add_epi32(a.lo, b.lo), _mm256_add_epi32(a.hi, b.hi)}; }
+  static I shift_left8(I v) { return {_mm256_slli_epi32(v.lo, 8), _mm256_slli_epi32(v.hi, 8)}; }
   static __m256i broadcast4(const int8_t* x) {
     int32_t v;
     std::memcpy(&v, x, 4);
@@ -149,6 +150,42 @@ struct Avx2Simd {
       _mm256_store_si256(reinterpret_cast<__m256i*>(values + 8 * i), qi);
     }
     for (int i = 0; i < 32; ++i) q[i] = int8_t(values[i]);
+    alignas(32) int32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), total);
+    sum = lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];
+  }
+
+  // One block of 32 floats to split int8 planes, exactly as quantize_block_split_ref.
+  static void quantize_block_split(const float* x, int8_t* hi, int8_t* lo, float& scale, int32_t& sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v[4], m = _mm256_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_loadu_ps(x + 8 * i);
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[i]));
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    scale = amax / 127.0f * (1.0f / 256);
+    const __m256 inverse = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+    const __m256 k256 = _mm256_set1_ps(256.0f);
+    const __m256i low = _mm256_set1_epi32(-127), high = _mm256_set1_epi32(127);
+    __m256i total = _mm256_setzero_si256();
+    alignas(32) int32_t highs[32], lows[32];
+    for (int i = 0; i < 4; ++i) {
+      const __m256 scaled = _mm256_mul_ps(v[i], inverse);
+      const __m256i h = _mm256_cvtps_epi32(scaled);
+      const __m256i fine = _mm256_sub_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(scaled, k256)), _mm256_slli_epi32(h, 8));
+      const __m256i l = _mm256_min_epi32(_mm256_max_epi32(fine, low), high);
+      total = _mm256_add_epi32(total, _mm256_add_epi32(_mm256_slli_epi32(h, 8), l));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(highs + 8 * i), h);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lows + 8 * i), l);
+    }
+    for (int i = 0; i < 32; ++i) {
+      hi[i] = int8_t(highs[i]);
+      lo[i] = int8_t(lows[i]);
+    }
     alignas(32) int32_t lanes[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), total);
     sum = lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];

@@ -29,6 +29,7 @@ struct Avx512Simd {
   }
   static I splat(int32_t v) { return _mm512_set1_epi32(v); }
   static I add(I a, I b) { return _mm512_add_epi32(a, b); }
+  static I shift_left8(I v) { return _mm512_slli_epi32(v, 8); }
   static I broadcast4(const int8_t* x) {
     int32_t v;
     std::memcpy(&v, x, 4);
@@ -109,6 +110,29 @@ struct Avx512Simd {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_cvtepi32_epi8(qa));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16), _mm512_cvtepi32_epi8(qb));
     sum = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+  }
+
+  // One block of 32 floats to split int8 planes, exactly as quantize_block_split_ref.
+  static void quantize_block_split(const float* x, int8_t* hi, int8_t* lo, float& scale, int32_t& sum) {
+    const F a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+    scale = amax / 127.0f * (1.0f / 256);
+    const F inverse = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+    const F va = _mm512_mul_ps(a, inverse), vb = _mm512_mul_ps(b, inverse);
+    const I ha = _mm512_cvtps_epi32(va), hb = _mm512_cvtps_epi32(vb);
+    const F k256 = _mm512_set1_ps(256.0f);
+    const I low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127);
+    auto remainder = [&](F v, I h) {
+      const I fine = _mm512_sub_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, k256)), _mm512_slli_epi32(h, 8));
+      return _mm512_min_epi32(_mm512_max_epi32(fine, low), high);
+    };
+    const I la = remainder(va, ha), lb = remainder(vb, hb);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(hi), _mm512_cvtepi32_epi8(ha));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(hi + 16), _mm512_cvtepi32_epi8(hb));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtepi32_epi8(la));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 16), _mm512_cvtepi32_epi8(lb));
+    const I combined = _mm512_add_epi32(_mm512_slli_epi32(_mm512_add_epi32(ha, hb), 8), _mm512_add_epi32(la, lb));
+    sum = _mm512_reduce_add_epi32(combined);
   }
 };
 

@@ -57,6 +57,9 @@ struct NeonSimd {
     return {
         {vaddq_s32(a.v[0], b.v[0]), vaddq_s32(a.v[1], b.v[1]), vaddq_s32(a.v[2], b.v[2]), vaddq_s32(a.v[3], b.v[3])}};
   }
+  static I shift_left8(I v) {
+    return map(v, [](int32x4_t x) { return vshlq_n_s32(x, 8); });
+  }
   static I dot4(I acc, I w, const int8_t* x) {
     int32_t four;
     std::memcpy(&four, x, 4);
@@ -155,6 +158,35 @@ struct NeonSimd {
       int32_t lanes[4];
       vst1q_s32(lanes, qi);
       for (int j = 0; j < 4; ++j) q[4 * i + j] = int8_t(lanes[j]);
+    }
+    sum = vaddvq_s32(total);
+  }
+
+  // One block of 32 floats to split int8 planes, exactly as quantize_block_split_ref.
+  static void quantize_block_split(const float* x, int8_t* hi, int8_t* lo, float& scale, int32_t& sum) {
+    float32x4_t v[8];
+    float32x4_t m = vdupq_n_f32(0.0f);
+    for (int i = 0; i < 8; ++i) {
+      v[i] = vld1q_f32(x + 4 * i);
+      m = vmaxq_f32(m, vabsq_f32(v[i]));
+    }
+    const float amax = vmaxvq_f32(m);
+    scale = amax / 127.0f * (1.0f / 256);
+    const float32x4_t inverse = vdupq_n_f32(amax != 0.0f ? 127.0f / amax : 0.0f);
+    int32x4_t total = vdupq_n_s32(0);
+    for (int i = 0; i < 8; ++i) {
+      const float32x4_t scaled = vmulq_f32(v[i], inverse);
+      const int32x4_t h = vcvtnq_s32_f32(scaled);
+      const int32x4_t fine = vsubq_s32(vcvtnq_s32_f32(vmulq_n_f32(scaled, 256.0f)), vshlq_n_s32(h, 8));
+      const int32x4_t l = vminq_s32(vmaxq_s32(fine, vdupq_n_s32(-127)), vdupq_n_s32(127));
+      total = vaddq_s32(total, vaddq_s32(vshlq_n_s32(h, 8), l));
+      int32_t highs[4], lows[4];
+      vst1q_s32(highs, h);
+      vst1q_s32(lows, l);
+      for (int j = 0; j < 4; ++j) {
+        hi[4 * i + j] = int8_t(highs[j]);
+        lo[4 * i + j] = int8_t(lows[j]);
+      }
     }
     sum = vaddvq_s32(total);
   }
