@@ -47,6 +47,18 @@ ThreadPool& pool_of(int threads) {
   return *pool;
 }
 
+const char* precision_name(ActivationPrecision precision) {
+  switch (precision) {
+    case ActivationPrecision::Float:
+      return "float";
+    case ActivationPrecision::Int16:
+      return "int16";
+    case ActivationPrecision::Int8:
+      return "int8";
+  }
+  return "?";
+}
+
 void bench_matmul(benchmark::State& state, Isa isa, TensorType type, ActivationPrecision precision, Shape shape,
                   int64_t n, int threads) {
   PreparedMatrix& matrix = matrix_for(type, shape.rows, shape.cols);
@@ -65,8 +77,10 @@ void bench_matmul(benchmark::State& state, Isa isa, TensorType type, ActivationP
   const int t = threads >= 2 ? 1 : 0;
   state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  const bool int8 = precision == ActivationPrecision::Int8 && type_traits(type).block_elements == 32;
-  const double peak = n == 1 ? peaks.read_gb_per_s[t] : (int8 ? peaks.int8_gop_per_s[t] : peaks.fma_gflop_per_s[t]);
+  // Split int8 rows (int16) run two int8 dots per weight: half the int8 peak in weight products.
+  const bool integer = precision != ActivationPrecision::Float && type_traits(type).block_elements == 32;
+  const double integer_peak = peaks.int8_gop_per_s[t] / (precision == ActivationPrecision::Int16 ? 2 : 1);
+  const double peak = n == 1 ? peaks.read_gb_per_s[t] : (integer ? integer_peak : peaks.fma_gflop_per_s[t]);
   const double work = n == 1 ? bytes / 1e9 : flops / 1e9;
   state.counters["of_peak"] = benchmark::Counter(work / peak, benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -76,16 +90,16 @@ void register_all() {
     for (TensorType type :
          {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0, TensorType::F16, TensorType::BF16, TensorType::F32}) {
       const bool blocked = type_traits(type).block_elements == 32;
-      for (ActivationPrecision precision : {ActivationPrecision::Float, ActivationPrecision::Int8}) {
-        if (!blocked && precision == ActivationPrecision::Int8) continue;
+      for (ActivationPrecision precision :
+           {ActivationPrecision::Float, ActivationPrecision::Int16, ActivationPrecision::Int8}) {
+        if (!blocked && precision != ActivationPrecision::Float) continue;
         for (const Shape& shape : shapes()) {
           // The scalar reference at prefill size takes minutes per call: decode shapes only.
           for (int64_t n : isa == Isa::Scalar ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 512}) {
             for (int threads : {1, 2}) {
               const std::string name = "phirun/" + std::string(isa_name(isa)) + "/" + std::string(type_name(type)) +
-                                       "/" + (precision == ActivationPrecision::Int8 ? "int8" : "float") + "/" +
-                                       shape.model + "_" + shape.name + "/rows:" + std::to_string(n) +
-                                       "/threads:" + std::to_string(threads);
+                                       "/" + precision_name(precision) + "/" + shape.model + "_" + shape.name +
+                                       "/rows:" + std::to_string(n) + "/threads:" + std::to_string(threads);
               benchmark::RegisterBenchmark(name.c_str(), bench_matmul, isa, type, precision, shape, n, threads)
                   ->Unit(benchmark::kMicrosecond)
                   ->UseRealTime();

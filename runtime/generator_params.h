@@ -45,8 +45,9 @@ struct GeneratorParams {
   bool stop_token_ids_given = false;
   std::vector<std::string> stop_strings;  // a sequence ends once its generated text holds one
   TensorType kv_type = TensorType::F16;   // the KV cache: F16, or F32 for exact comparisons
-  // Activations of Q4_0/Q4_1/Q8_0 matmuls: Float (exact) or Int8 (faster; see ActivationPrecision).
-  ActivationPrecision activations = ActivationPrecision::Float;
+  // Activations of Q4_0/Q4_1/Q8_0 matmuls: Int16 (default), Float (exact) or Int8 (fastest); see
+  // ActivationPrecision.
+  ActivationPrecision activations = ActivationPrecision::Int16;
 };
 
 // The defaults for this model: onnxruntime-genai's, overridden by the GGUF's generation keys;

@@ -15,9 +15,10 @@ namespace phirun {
 struct SessionOptions {
   int64_t context_length = 0;            // 0: min(model's trained context, 4096)
   TensorType kv_type = TensorType::F16;  // F16 or F32
-  // Float: exact float math on the weights (the default: fragile models keep their answers);
-  // Int8: activations quantized per block of 32 for integer dot products (faster).
-  ActivationPrecision activations = ActivationPrecision::Float;
+  // Int16 (the default): two int8 planes per activation block, integer dot products, error about
+  // 1/65000 of a block's largest value (fragile models keep their answers); Float: exact float
+  // math on the weights (exact comparisons); Int8: one plane (fastest, may change greedy text).
+  ActivationPrecision activations = ActivationPrecision::Int16;
 };
 
 class Session {

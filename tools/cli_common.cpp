@@ -18,8 +18,8 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   app.add_option("--kv-type", flags.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
   app.add_option("--accuracy", flags.accuracy,
-                 "activations of integer-weight matmuls: float (exact, default), int16 (two int8 planes: "
-                 "error ~1/65000 per value, faster) or int8 (fastest; may change greedy text on fragile models)")
+                 "activations of integer-weight matmuls: int16 (default: two int8 planes, error ~1/65000 per "
+                 "value), float (exact float math) or int8 (fastest; may change greedy text on fragile models)")
       ->check(CLI::IsMember({"float", "int16", "int8"}));
   app.add_option("--isa", flags.isa, "kernel variant: scalar, avx2, avx512, avx512vnni, neon (default: the best)");
 }

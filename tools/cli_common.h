@@ -18,7 +18,7 @@ struct ModelFlags {
   int threads = 0;         // 0: physical cores
   int64_t context = 0;     // 0: min(model context, 4096)
   std::string kv_type = "f16";
-  std::string accuracy = "float";  // activation precision: float | int16 | int8
+  std::string accuracy = "int16";  // activation precision: float | int16 | int8
   std::string isa;                 // kernel variant; empty: PHIRUN_ISA or the best this CPU runs
 };
 

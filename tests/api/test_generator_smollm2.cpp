@@ -35,6 +35,7 @@ const Model& smollm2(const std::string& path) {
 GeneratorParams params_of(const nlohmann::json& fixture, const nlohmann::json& c) {
   GeneratorParams params;
   params.kv_type = TensorType::F32;
+  params.activations = ActivationPrecision::Float;  // exact float math, as transformers
   params.stop_token_ids = fixture["end_ids"].get<std::vector<int32_t>>();
   params.stop_token_ids_given = true;
   for (const auto& [name, value] : c["params"].items())
