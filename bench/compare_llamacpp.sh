@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side speed of phirun and llama.cpp's llama-bench on the same GGUF files, in one run:
 # the page cache dropped before every measurement (as root), prefill (-p) and decode (-n) at the
-# given thread counts, phirun with float and with int8 activations. Raw JSON goes to OUT_DIR;
+# given thread counts, phirun with float, int16 and int8 activations. Raw JSON goes to OUT_DIR;
 # bench/summarize_comparison.py turns it into the README's table.
 #   LLAMA_BENCH=/path/to/llama-bench bench/compare_llamacpp.sh OUT_DIR "-p 512 -n 128 -r 5" model.gguf...
 set -euo pipefail
@@ -20,7 +20,7 @@ for model in "$@"; do
   drop_caches
   # shellcheck disable=SC2086  # $args holds several flags
   "$llama_bench" -m "$model" $args -t "$threads" -o json >"$out_dir/$name.llamacpp.json"
-  for accuracy in float int8; do
+  for accuracy in float int16 int8; do
     drop_caches
     # shellcheck disable=SC2086
     "$phirun" bench -m "$model" $args -t "$threads" --accuracy "$accuracy" --json >"$out_dir/$name.phirun-$accuracy.json"
