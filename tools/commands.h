@@ -8,5 +8,7 @@ int chat_command(int argc, char** argv);
 int generate_command(int argc, char** argv);
 int tokenize_command(int argc, char** argv);
 int info_command(int argc, char** argv);
+int build_command(int argc, char** argv);
+int perplexity_command(int argc, char** argv);
 
 }  // namespace phirun::cli

@@ -24,6 +24,10 @@ constexpr Command kCommands[] = {
      "phirun tokenize -p \"Hello world\" --pieces"},
     {"info", phirun::cli::info_command, "describe a GGUF model file",
      "phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf"},
+    {"build", phirun::cli::build_command, "build a GGUF model from a Hugging Face folder or a GGUF file",
+     "phirun build -i SmolLM2-135M-Instruct/ -o smollm2-int4.gguf -p int4"},
+    {"perplexity", phirun::cli::perplexity_command, "perplexity (and KL divergence) of a model on a text",
+     "phirun perplexity -m smollm2-int4.gguf -f wiki.test.raw -c 512"},
 };
 
 void print_usage(std::FILE* out) {
@@ -32,7 +36,7 @@ void print_usage(std::FILE* out) {
                "usage: phirun COMMAND [options]   (phirun COMMAND --help for its options)\n\ncommands:\n",
                PHIRUN_VERSION);
   for (const Command& command : kCommands)
-    std::fprintf(out, "  %-9s %s\n            %s\n", command.name, command.summary, command.example);
+    std::fprintf(out, "  %-10s %s\n             %s\n", command.name, command.summary, command.example);
   std::fprintf(out,
                "\nWithout -m, phirun uses its default model, SmolLM2-135M-Instruct (fetch it with "
                "scripts/fetch-model.sh).\n");
