@@ -25,21 +25,30 @@ std::atomic<bool> g_interrupted{false};
 void on_signal(int) { g_interrupted.store(true); }
 
 // Installs the handlers for the lifetime of one build, restoring the previous ones after.
-struct InterruptGuard {
-  struct sigaction previous_int {
-  }, previous_term{};
+// SIGXFSZ (a file-size limit reached) is ignored so that write() fails with an error the build
+// reports and cleans up after, as it does for a full disk, instead of killing the process.
+class InterruptGuard {
+ public:
   InterruptGuard() {
     g_interrupted.store(false);
-    struct sigaction action {};
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_int);
-    sigaction(SIGTERM, &action, &previous_term);
+    install(SIGINT, on_signal, previous_int_);
+    install(SIGTERM, on_signal, previous_term_);
+    install(SIGXFSZ, SIG_IGN, previous_xfsz_);
   }
   ~InterruptGuard() {
-    sigaction(SIGINT, &previous_int, nullptr);
-    sigaction(SIGTERM, &previous_term, nullptr);
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+    sigaction(SIGXFSZ, &previous_xfsz_, nullptr);
   }
+
+ private:
+  static void install(int signal, void (*handler)(int), struct sigaction& previous) {
+    struct sigaction action = {};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    sigaction(signal, &action, &previous);
+  }
+  struct sigaction previous_int_ = {}, previous_term_ = {}, previous_xfsz_ = {};
 };
 
 // Draws the progress bar: redrawn in place on a terminal, a line per tenth of the way otherwise.

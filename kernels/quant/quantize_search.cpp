@@ -17,11 +17,26 @@ namespace phirun {
 namespace {
 
 constexpr int B = kQuantBlock;
+constexpr float kF16Max = 65504.0f;  // a scale past this would round to infinity
 
 // Round half to even for |v| < 2^22, without a library call (vectorizes; needs no -ffast-math).
 inline float round_even(float v) { return (v + 12582912.0f) - 12582912.0f; }
 
 inline float f16_round(float v) { return fp16_to_fp32(fp32_to_fp16(v)); }
+
+// Sums over a block as 16 independent lanes, then lanes added pairwise: the loops vectorize
+// without -ffast-math (no reassociation is needed) and the result does not depend on the ISA.
+struct Lanes {
+  float v[16] = {};
+  float total() const {
+    float t[8];
+    for (int k = 0; k < 8; ++k) t[k] = v[k] + v[k + 8];
+    for (int k = 0; k < 4; ++k) t[k] += t[k + 4];
+    return (t[0] + t[2]) + (t[1] + t[3]);
+  }
+};
+
+inline float clamp_level(float v, float lo, float hi) { return std::min(std::max(v, lo), hi); }
 
 // --- symmetric formats: x̂ = d * q, q in [lo, hi] -------------------------------------------------
 
@@ -31,52 +46,57 @@ struct SymmetricFit {
   float q[B] = {};
 };
 
-inline void round_levels(const float* x, float inverse, float lo, float hi, float* q) {
-  for (int j = 0; j < B; ++j) q[j] = std::clamp(round_even(x[j] * inverse), lo, hi);
+// Levels for `inverse` (1/scale) and the two sums that score them.
+inline void round_levels(const float* x, const float* w, float inverse, float lo, float hi, float* q, float& sum_wxq,
+                         float& sum_wqq) {
+  Lanes xq, qq;
+  for (int h = 0; h < B; h += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float level = clamp_level(round_even(x[h + k] * inverse), lo, hi);
+      q[h + k] = level;
+      xq.v[k] += w[h + k] * x[h + k] * level;
+      qq.v[k] += w[h + k] * level * level;
+    }
+  sum_wxq = xq.total();
+  sum_wqq = qq.total();
 }
 
-// The error of levels q with the least-squares scale rounded to f16.
-inline void settle_symmetric(const float* x, const float* w, SymmetricFit& fit) {
-  float sum_wxq = 0.0f, sum_wqq = 0.0f;
-  for (int j = 0; j < B; ++j) {
-    sum_wxq += w[j] * x[j] * fit.q[j];
-    sum_wqq += w[j] * fit.q[j] * fit.q[j];
-  }
-  fit.d = sum_wqq > 0.0f ? f16_round(sum_wxq / sum_wqq) : 0.0f;
-  float error = 0.0f;
-  for (int j = 0; j < B; ++j) {
-    const float diff = x[j] - fit.d * fit.q[j];
-    error += w[j] * diff * diff;
-  }
-  fit.error = error;
+// The least-squares scale of the levels, rounded to f16, and the true error it leaves.
+inline void settle_symmetric(const float* x, const float* w, float sum_wxq, float sum_wqq, SymmetricFit& fit) {
+  fit.d = sum_wqq > 0.0f ? f16_round(std::clamp(sum_wxq / sum_wqq, -kF16Max, kF16Max)) : 0.0f;
+  Lanes error;
+  for (int h = 0; h < B; h += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float diff = x[h + k] - fit.d * fit.q[h + k];
+      error.v[k] += w[h + k] * diff * diff;
+    }
+  fit.error = error.total();
 }
 
 SymmetricFit fit_symmetric(const float* x, const float* w, float lo, float hi, const float* candidates,
                            int n_candidates, float extreme) {
-  SymmetricFit best;
-  float best_score = -1.0f;
+  // Score every candidate by the error its levels allow: (sum w x q)^2 / sum w q^2 is removed.
+  float best_score = -1.0f, best_inverse = 0.0f;
   for (int c = 0; c < n_candidates; ++c) {
     const float inverse = candidates[c] / extreme;
-    float q[B];
-    round_levels(x, inverse, lo, hi, q);
-    float sum_wxq = 0.0f, sum_wqq = 0.0f;
-    for (int j = 0; j < B; ++j) {
-      sum_wxq += w[j] * x[j] * q[j];
-      sum_wqq += w[j] * q[j] * q[j];
-    }
+    float q[B], sum_wxq, sum_wqq;
+    round_levels(x, w, inverse, lo, hi, q, sum_wxq, sum_wqq);
     if (sum_wqq <= 0.0f) continue;
     const float score = sum_wxq * sum_wxq / sum_wqq;
     if (score > best_score) {
       best_score = score;
-      std::memcpy(best.q, q, sizeof q);
+      best_inverse = inverse;
     }
   }
-  settle_symmetric(x, w, best);
+  SymmetricFit best;
+  float sum_wxq, sum_wqq;
+  round_levels(x, w, best_inverse, lo, hi, best.q, sum_wxq, sum_wqq);
+  settle_symmetric(x, w, sum_wxq, sum_wqq, best);
   // Refine: levels re-rounded to the f16 scale, scale refitted to the levels, while it helps.
-  for (int iteration = 0; iteration < 3 && best.d != 0.0f; ++iteration) {
+  for (int iteration = 0; iteration < 2 && best.d != 0.0f; ++iteration) {
     SymmetricFit next;
-    round_levels(x, 1.0f / best.d, lo, hi, next.q);
-    settle_symmetric(x, w, next);
+    round_levels(x, w, 1.0f / best.d, lo, hi, next.q, sum_wxq, sum_wqq);
+    settle_symmetric(x, w, sum_wxq, sum_wqq, next);
     if (!(next.error < best.error)) break;
     best = next;
   }
@@ -101,11 +121,11 @@ void block_q8_0_search(const float* x, const float* w, const QuantSearch& search
   out.d = 0;
   std::memset(out.qs, 0, sizeof out.qs);
   if (!(amax > 0.0f)) return;
-  // 127 levels leave little to gain from clipping: a few candidates just below max-abs rounding.
-  float candidates[8];
+  // 127 levels leave little to gain from clipping: the max-abs scale and a few just below it.
+  float candidates[33];
   int n = 0;
-  const int steps = std::clamp(search.steps / 4, 1, 8);
-  for (int s = 0; s < steps; ++s) candidates[n++] = 127.0f - 2.0f * float(s) / float(steps);
+  const int steps = std::clamp(search.steps, 1, 32);
+  for (int s = 0; s <= steps; ++s) candidates[n++] = 127.0f - 2.0f * float(s) / float(steps);
   const SymmetricFit fit = fit_symmetric(x, w, -127.0f, 127.0f, candidates, n, amax);
   out.d = fp32_to_fp16(fit.d);
   for (int j = 0; j < B; ++j) out.qs[j] = int8_t(fit.q[j]);
@@ -120,14 +140,15 @@ void block_q4_0_search(const float* x, const float* w, const QuantSearch& search
     return;
   }
   // The plain rule maps the extreme value to -8 (the longer side of [-8, 7]); also try mapping it
-  // to +7, and scales around both, since clipping one outlier can shrink every other error.
-  float candidates[64];
+  // to +7, and scales around both (up to half a level either way), since clipping one outlier can
+  // shrink every other error. The plain rule's own scale is always among the candidates.
+  float candidates[130];
   int n = 0;
   const int steps = std::clamp(search.steps, 1, 32);
-  for (int s = 0; s < steps; ++s) {
-    const float offset = -1.0f + 2.0f * float(s) / float(std::max(1, steps - 1));
-    candidates[n++] = -8.0f - 0.5f * offset;
-    candidates[n++] = 7.0f + 0.5f * offset;
+  for (int s = -steps; s <= steps; ++s) {
+    const float offset = 0.5f * float(s) / float(steps);
+    candidates[n++] = -8.0f + offset;
+    candidates[n++] = 7.0f + offset;
   }
   const SymmetricFit fit = fit_symmetric(x, w, -8.0f, 7.0f, candidates, n, extreme);
   out.d = fp32_to_fp16(fit.d);
@@ -143,34 +164,38 @@ struct AffineFit {
 
 // Weighted least squares for (d, m) given the levels, both rounded to f16, and the true error.
 inline void settle_affine(const float* x, const float* w, AffineFit& fit) {
-  float sw = 0, swq = 0, swqq = 0, swx = 0, swxq = 0;
-  for (int j = 0; j < B; ++j) {
-    sw += w[j];
-    swq += w[j] * fit.q[j];
-    swqq += w[j] * fit.q[j] * fit.q[j];
-    swx += w[j] * x[j];
-    swxq += w[j] * x[j] * fit.q[j];
-  }
-  const float determinant = sw * swqq - swq * swq;
-  if (determinant > 1e-20f * sw * swqq) {
-    fit.d = (sw * swxq - swq * swx) / determinant;
-    fit.m = (swqq * swx - swq * swxq) / determinant;
+  Lanes sw, swq, swqq, swx, swxq;
+  for (int h = 0; h < B; h += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float wq = w[h + k] * fit.q[h + k];
+      sw.v[k] += w[h + k];
+      swq.v[k] += wq;
+      swqq.v[k] += wq * fit.q[h + k];
+      swx.v[k] += w[h + k] * x[h + k];
+      swxq.v[k] += wq * x[h + k];
+    }
+  const float n = sw.total(), q1 = swq.total(), q2 = swqq.total(), x1 = swx.total(), xq = swxq.total();
+  const float determinant = n * q2 - q1 * q1;
+  if (determinant > 1e-20f * n * q2) {
+    fit.d = (n * xq - q1 * x1) / determinant;
+    fit.m = (q2 * x1 - q1 * xq) / determinant;
   } else {  // every level equal: the block is one value
     fit.d = 0.0f;
-    fit.m = sw > 0.0f ? swx / sw : 0.0f;
+    fit.m = n > 0.0f ? x1 / n : 0.0f;
   }
-  fit.d = f16_round(fit.d);
-  fit.m = f16_round(fit.m);
-  float error = 0.0f;
-  for (int j = 0; j < B; ++j) {
-    const float diff = x[j] - (fit.d * fit.q[j] + fit.m);
-    error += w[j] * diff * diff;
-  }
-  fit.error = error;
+  fit.d = f16_round(std::clamp(fit.d, -kF16Max, kF16Max));
+  fit.m = f16_round(std::clamp(fit.m, -kF16Max, kF16Max));
+  Lanes error;
+  for (int h = 0; h < B; h += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float diff = x[h + k] - (fit.d * fit.q[h + k] + fit.m);
+      error.v[k] += w[h + k] * diff * diff;
+    }
+  fit.error = error.total();
 }
 
 inline void round_affine(const float* x, float minimum, float inverse, float* q) {
-  for (int j = 0; j < B; ++j) q[j] = std::clamp(round_even((x[j] - minimum) * inverse), 0.0f, 15.0f);
+  for (int j = 0; j < B; ++j) q[j] = clamp_level(round_even((x[j] - minimum) * inverse), 0.0f, 15.0f);
 }
 
 void block_q4_1_search(const float* x, const float* w, const QuantSearch& search, block_q4_1& out) {
@@ -185,14 +210,14 @@ void block_q4_1_search(const float* x, const float* w, const QuantSearch& search
     // Candidates stretch or shrink the grid around [lo, hi] (llama.cpp's make_qkx2 idea), each
     // followed by a least-squares fit of scale and minimum.
     const int steps = std::clamp(search.steps, 1, 32);
-    for (int s = 0; s <= steps; ++s) {
+    for (int s = -steps; s <= steps; ++s) {
       AffineFit candidate;
-      const float levels = 15.0f - 1.0f + 2.0f * float(s) / float(steps);
+      const float levels = 15.0f + float(s) / float(steps);
       round_affine(x, lo, levels / (hi - lo), candidate.q);
       settle_affine(x, w, candidate);
       if (best.error < 0.0f || candidate.error < best.error) best = candidate;
     }
-    for (int iteration = 0; iteration < 3 && best.d > 0.0f; ++iteration) {
+    for (int iteration = 0; iteration < 2 && best.d > 0.0f; ++iteration) {
       AffineFit next;
       round_affine(x, best.m, 1.0f / best.d, next.q);
       settle_affine(x, w, next);

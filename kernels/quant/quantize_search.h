@@ -12,9 +12,11 @@
 
 namespace phirun {
 
-// How many candidate scales a block tries: more is slower and (slightly) better.
+// How many candidate scales a block tries: `steps` on each side of the plain rule's scale (Q4_0:
+// for both signs, over half a level; Q4_1: over one level; Q8_0: up to two levels below max-abs).
+// More is slower and only slightly better: 2 is within 0.5% of 16 on Gaussian blocks.
 struct QuantSearch {
-  int steps = 16;
+  int steps = 2;
   bool plain_rounding = false;  // use TypeTraits::quantize (max-abs rounding) instead: the baseline
 };
 

@@ -118,21 +118,7 @@ void write_smollm2_tokenizer_json(const std::string& gguf_path, const std::strin
   out << document.dump();
 }
 
-bool make_fixture_checkpoint(const std::string& name, const std::string& folder, const std::string& default_model) {
-  const fs::path source = fixture_folder(name);
-  fs::create_directories(folder);
-  for (const auto& entry : fs::directory_iterator(source))
-    if (entry.path().filename() != "reference.json")
-      fs::copy_file(entry.path(), fs::path(folder) / entry.path().filename(), fs::copy_options::overwrite_existing);
-  if (!fs::exists(fs::path(folder) / "tokenizer.json")) {
-    if (!fs::exists(default_model)) return false;
-    write_smollm2_tokenizer_json(default_model, (fs::path(folder) / "tokenizer.json").string());
-  }
-  const nlohmann::json reference = fixture_reference(name);
-  const std::string dtype = reference["dtype"] == "float32" ? "F32" : reference["dtype"] == "bfloat16" ? "BF16" : "F16";
-  const int shards = reference["shards"].get<int>();
-  const uint64_t seed = reference["seed"].get<uint64_t>();
-
+void write_random_checkpoint(const std::string& folder, uint64_t seed, const std::string& dtype, int shards) {
   const builder::HfConfig config = builder::read_hf_config((fs::path(folder) / "config.json").string());
   std::map<std::string, builder::TensorPlan> by_source;  // sorted by checkpoint name
   for (builder::TensorPlan& plan : builder::plan_tensors(config))
@@ -161,6 +147,24 @@ bool make_fixture_checkpoint(const std::string& name, const std::string& folder,
     std::ofstream index(fs::path(folder) / "model.safetensors.index.json");
     index << nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", weight_map}}.dump(1);
   }
+}
+
+bool make_fixture_checkpoint(const std::string& name, const std::string& folder, const std::string& default_model) {
+  const fs::path source = fixture_folder(name);
+  fs::create_directories(folder);
+  for (const auto& entry : fs::directory_iterator(source))
+    if (entry.path().filename() != "reference.json")
+      fs::copy_file(entry.path(), fs::path(folder) / entry.path().filename(), fs::copy_options::overwrite_existing);
+  if (!fs::exists(fs::path(folder) / "tokenizer.json")) {
+    if (!fs::exists(default_model)) return false;
+    write_smollm2_tokenizer_json(default_model, (fs::path(folder) / "tokenizer.json").string());
+  }
+  const nlohmann::json reference = fixture_reference(name);
+  const std::string dtype = reference["dtype"] == "float32" ? "F32" : reference["dtype"] == "bfloat16" ? "BF16" : "F16";
+  const int shards = reference["shards"].get<int>();
+  const uint64_t seed = reference["seed"].get<uint64_t>();
+
+  write_random_checkpoint(folder, seed, dtype, shards);
   return true;
 }
 

@@ -33,6 +33,10 @@ nlohmann::json fixture_reference(const std::string& name);
 // `default_model` (the default GGUF). Returns false when a needed default model is missing.
 bool make_fixture_checkpoint(const std::string& name, const std::string& folder, const std::string& default_model);
 
+// Weights for the config.json in `folder`, from the shared random formula: dtype "F32", "F16" or
+// "BF16", in `shards` files (with model.safetensors.index.json when more than one).
+void write_random_checkpoint(const std::string& folder, uint64_t seed, const std::string& dtype, int shards);
+
 // SmolLM2's tokenizer.json, rebuilt from its GGUF as tests/fixtures/smollm2_tokenizer.py does.
 void write_smollm2_tokenizer_json(const std::string& gguf_path, const std::string& out_path);
 
