@@ -8,15 +8,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 
 #include "kernels/cpu/thread_pool.h"
 #include "models/builder/calibration.h"
 #include "models/builder/model_source.h"
+#include "models/builder/pipeline.h"
 #include "runtime/gguf.h"
 #include "runtime/model.h"
 
@@ -27,27 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Rows are read and quantized this many floats at a time (32 MB): memory stays bounded however
-// large one tensor is, and each chunk gives every thread plenty of rows.
-constexpr int64_t kChunkFloats = int64_t(8) << 20;
-
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// ThreadPool tasks must not throw (a worker has nowhere to send it): the first exception is kept
-// and rethrown on the calling thread once every worker is done.
-void parallel_rows(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& body) {
-  std::exception_ptr failure;
-  std::mutex mutex;
-  pool.parallel_for(n, [&](int64_t begin, int64_t end) {
-    try {
-      body(begin, end);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!failure) failure = std::current_exception();
-    }
-  });
-  if (failure) std::rethrow_exception(failure);
-}
 
 void check_cancel(const BuildOptions& options) {
   if (options.cancel && options.cancel->load()) throw std::runtime_error(options.output + ": build interrupted");
@@ -72,55 +51,42 @@ struct RemoveOnExit {
   }
 };
 
-void add_tensor(GgufWriter& writer, const SourceTensor& tensor, TensorType type, ThreadPool& pool,
-                const std::vector<float>* importance, const BuildOptions& options,
-                std::function<void(uint64_t bytes, bool tensor_done)> on_bytes) {
-  const TensorPlan& plan = tensor.plan;
-  const int64_t length = plan.row_length(), rows = plan.n_rows();
-  const uint64_t out_row = *row_bytes(type, length);
-  const float* weights = importance && int64_t(importance->size()) == length ? importance->data() : nullptr;
-  // The producer runs later, inside writer.write(): it captures what outlives this call.
-  writer.add_tensor(plan.name, type, plan.dims, out_row * uint64_t(rows),
-                    [&tensor, &pool, &options, on_bytes = std::move(on_bytes), type, length, rows, out_row,
-                     weights](const GgufWriter::TensorEmitter& emit) {
-                      const int64_t chunk_rows = std::clamp<int64_t>(kChunkFloats / length, 1, rows);
-                      std::vector<float> values(size_t(chunk_rows * length));
-                      std::vector<uint8_t> bytes(size_t(uint64_t(chunk_rows) * out_row));
-                      for (int64_t first = 0; first < rows; first += chunk_rows) {
-                        check_cancel(options);
-                        const int64_t n = std::min(chunk_rows, rows - first);
-                        parallel_rows(pool, n, [&](int64_t begin, int64_t end) {
-                          float* block = values.data() + begin * length;
-                          tensor.read_rows(first + begin, end - begin, block);
-                          for (int64_t i = 0; i < (end - begin) * length; ++i)
-                            if (!std::isfinite(block[i]))
-                              throw std::runtime_error("tensor " + tensor.plan.name +
-                                                       " holds a value that is not finite (row " +
-                                                       std::to_string(first + begin + i / length) + ")");
-                          for (int64_t r = begin; r < end; ++r)
-                            quantize_row_search(type, values.data() + r * length, weights,
-                                                bytes.data() + uint64_t(r) * out_row, length, options.search);
-                        });
-                        emit(bytes.data(), uint64_t(n) * out_row);
-                        on_bytes(uint64_t(n) * out_row, first + n == rows);
-                      }
-                      if (tensor.release) tensor.release();
-                    });
+// Adds every job's tensor to the writer, its bytes coming from the pipeline unit by unit when the
+// writer reaches it. `on_bytes(job, bytes, tensor_done)` reports progress.
+void add_tensors(GgufWriter& writer, QuantizePipeline& pipeline, const std::vector<TensorJob>& jobs,
+                 const BuildOptions& options, std::function<void(size_t, uint64_t, bool)> on_bytes) {
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const TensorPlan& plan = jobs[j].tensor->plan;
+    const uint64_t n_bytes = *row_bytes(jobs[j].type, plan.row_length()) * uint64_t(plan.n_rows());
+    // The producer runs later, inside writer.write(): it captures what outlives this call.
+    writer.add_tensor(plan.name, jobs[j].type, plan.dims, n_bytes,
+                      [&pipeline, &options, &jobs, on_bytes, j](const GgufWriter::TensorEmitter& emit) {
+                        const size_t end = pipeline.first_unit(j + 1);
+                        for (size_t unit = pipeline.first_unit(j); unit < end; ++unit) {
+                          check_cancel(options);
+                          const std::vector<uint8_t>& bytes = pipeline.wait(unit);
+                          emit(bytes.data(), bytes.size());
+                          on_bytes(j, bytes.size(), unit + 1 == end);
+                          pipeline.release(unit);
+                        }
+                        if (jobs[j].tensor->release) jobs[j].tensor->release();
+                      });
+  }
 }
 
 // A copy of the source model in its own (exact) types, for the calibration pass to run.
-void write_exact_copy(const ModelSource& source, const std::string& path, ThreadPool& pool,
-                      const BuildOptions& options) {
+void write_exact_copy(const ModelSource& source, const std::string& path, int threads, const BuildOptions& options) {
   GgufWriter writer;
   for (const auto& [key, value] : source.metadata) writer.set(key, value);
-  for (const SourceTensor& tensor : source.tensors) {
-    const TensorType type = tensor.plan.is_matrix() ? tensor.source_type : TensorType::F32;
-    add_tensor(writer, tensor, type, pool, nullptr, options, [](uint64_t, bool) {});
-  }
+  std::vector<TensorJob> jobs;
+  for (const SourceTensor& tensor : source.tensors)
+    jobs.push_back({&tensor, tensor.plan.is_matrix() ? tensor.source_type : TensorType::F32, nullptr});
+  QuantizePipeline pipeline(jobs, threads, options.search, options.cancel);
+  add_tensors(writer, pipeline, jobs, options, [](size_t, uint64_t, bool) {});
   writer.write(path);
 }
 
-ActivationStats calibrate(const ModelSource& source, const BuildOptions& options, ThreadPool& pool,
+ActivationStats calibrate(const ModelSource& source, const BuildOptions& options, int threads,
                           Clock::time_point start) {
   RemoveOnExit copy;
   std::string model_path = source.input_path;
@@ -128,11 +94,11 @@ ActivationStats calibrate(const ModelSource& source, const BuildOptions& options
   if (!is_gguf) {
     copy.path = options.output + ".calibration-" + std::to_string(::getpid()) + ".gguf";
     if (options.on_progress) options.on_progress({"preparing calibration", 0, 1, 0, 0, seconds_since(start), "", 0.0});
-    write_exact_copy(source, copy.path, pool, options);
+    write_exact_copy(source, copy.path, threads, options);
     model_path = copy.path;
   }
   LoadOptions load;
-  load.n_threads = pool.size();
+  load.n_threads = threads;
   std::unique_ptr<Model> model = Model::load(model_path, load);
   CalibrationOptions calibration;
   calibration.context = options.calibration_context;
@@ -168,7 +134,7 @@ BuildSummary build_model(const BuildOptions& options) {
   const Clock::time_point start = Clock::now();
   check_output_path(options.random_weights ? std::string() : options.input, options.output, options.force);
   std::unique_ptr<ModelSource> source = open_source(options);
-  ThreadPool pool(options.threads > 0 ? options.threads : ThreadPool::physical_core_count());
+  const int threads = options.threads > 0 ? options.threads : ThreadPool::physical_core_count();
 
   BuildSummary summary;
   summary.source = source->description;
@@ -176,7 +142,7 @@ BuildSummary build_model(const BuildOptions& options) {
   ActivationStats stats;
   if (!options.calibration_text.empty()) {
     const Clock::time_point calibration_start = Clock::now();
-    stats = calibrate(*source, options, pool, start);
+    stats = calibrate(*source, options, threads, start);
     summary.calibration_seconds = seconds_since(calibration_start);
     summary.calibration_tokens = stats.tokens;
   }
@@ -206,21 +172,24 @@ BuildSummary build_model(const BuildOptions& options) {
     writer.set("phirun.build.calibration", GgufValue::of_string(fs::path(options.calibration_text).filename().string() +
                                                                 ", " + std::to_string(stats.tokens) + " tokens"));
 
-  BuildProgress progress{"writing", 0, int64_t(source->tensors.size()), 0, bytes_total, 0.0, "", 0.0};
-  const Clock::time_point writing_start = Clock::now();
+  std::vector<TensorJob> jobs;
   for (size_t i = 0; i < source->tensors.size(); ++i) {
     const SourceTensor& tensor = source->tensors[i];
     const auto found = stats.mean_squares.find(tensor.plan.name);
-    const std::vector<float>* importance = found == stats.mean_squares.end() ? nullptr : &found->second;
-    add_tensor(writer, tensor, types[i], pool, importance, options, [&, i](uint64_t bytes, bool tensor_done) {
-      progress.bytes_written += bytes;
-      progress.current = source->tensors[i].plan.name;
-      progress.done = int64_t(i) + (tensor_done ? 1 : 0);
-      progress.elapsed_seconds = seconds_since(start);
-      progress.stage_seconds = seconds_since(writing_start);
-      if (options.on_progress) options.on_progress(progress);
-    });
+    const bool usable = found != stats.mean_squares.end() && int64_t(found->second.size()) == tensor.plan.row_length();
+    jobs.push_back({&tensor, types[i], usable ? found->second.data() : nullptr});
   }
+  BuildProgress progress{"writing", 0, int64_t(source->tensors.size()), 0, bytes_total, 0.0, "", 0.0};
+  const Clock::time_point writing_start = Clock::now();
+  QuantizePipeline pipeline(jobs, threads, options.search, options.cancel);
+  add_tensors(writer, pipeline, jobs, options, [&](size_t job, uint64_t bytes, bool tensor_done) {
+    progress.bytes_written += bytes;
+    progress.current = jobs[job].tensor->plan.name;
+    progress.done = int64_t(job) + (tensor_done ? 1 : 0);
+    progress.elapsed_seconds = seconds_since(start);
+    progress.stage_seconds = seconds_since(writing_start);
+    if (options.on_progress) options.on_progress(progress);
+  });
   writer.write(options.output);
   progress.done = progress.total;
   progress.elapsed_seconds = seconds_since(start);
