@@ -145,6 +145,11 @@ int build_command(int argc, char** argv) {
                  "evaluation text)");
   app.add_option("--calib-chunks", options.calibration_chunks, "use at most N chunks of the calibration text")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--calib-cache", options.calibration_cache,
+                 "activation statistics file: read if it exists (no calibration run), else written after calibrating");
+  bool no_gptq = false;
+  app.add_flag("--no-gptq", no_gptq,
+               "with --calib: weight each block's error by activation energy only, without GPTQ's error feedback");
   app.add_option("--calib-ctx", options.calibration_context, "tokens per calibration chunk (default 512)")
       ->check(CLI::Range(int64_t(8), int64_t(1) << 20));
   app.add_option("-t,--threads", options.threads, "threads (default: physical cores)")->check(CLI::Range(1, 1024));
@@ -159,9 +164,17 @@ int build_command(int argc, char** argv) {
       ->check(CLI::Range(1, 32));
   app.add_flag("--plain-rounding", options.search.plain_rounding,
                "quantize with plain max-abs rounding (llama-quantize's rule without an imatrix), for comparisons");
+  std::string weighting = "uniform";
+  app.add_option("--value-weighting", weighting,
+                 "weight of each value's error inside a block: uniform, square (x^2) or sigma-square (s^2 + x^2)")
+      ->check(CLI::IsMember({"uniform", "square", "sigma-square"}));
   app.add_flag("-q,--quiet", quiet, "no progress bar");
   if (const int code = parse_subcommand(app, argc, argv); code >= 0) return code;
 
+  options.gptq = !no_gptq;
+  options.search.weighting = weighting == "square"         ? ValueWeighting::Square
+                             : weighting == "sigma-square" ? ValueWeighting::SigmaSquare
+                                                           : ValueWeighting::Uniform;
   options.input = resolve_input(input, model_name);
   if (options.random_weights && !options.input.empty())
     throw std::runtime_error("--random-weights builds from --config alone: drop -i/-m");

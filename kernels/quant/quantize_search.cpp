@@ -199,9 +199,10 @@ Candidates q4_0_candidates(const QuantSearch& search) {
   // shrink every other error. The plain rule's own scale is always among the candidates.
   Candidates candidates;
   const int steps = std::clamp(search.steps, 1, 15);  // 2 * (2 * 15 + 1) = 62 candidates at most
+  candidates.levels[candidates.n++] = -8.0f;
   for (int s = -steps; s <= steps; ++s) {
     const float offset = 0.5f * float(s) / float(steps);
-    candidates.levels[candidates.n++] = -8.0f + offset;
+    if (s != 0) candidates.levels[candidates.n++] = -8.0f + offset;
     candidates.levels[candidates.n++] = 7.0f + offset;
   }
   return candidates;
@@ -332,18 +333,33 @@ void block_q4_1_search(const float* x, const float* w, const Candidates& candida
 }
 
 template <typename Block, void (*Fit)(const float*, const float*, const Candidates&, Block&)>
-void quantize_blocks(const float* x, const float* importance, void* out, int64_t n, const Candidates& candidates) {
+void quantize_blocks(const float* x, const float* importance, void* out, int64_t n, const Candidates& candidates,
+                     ValueWeighting weighting) {
   auto* blocks = static_cast<Block*>(out);
-  float ones[B];
+  float ones[B], weights[B];
   std::fill(ones, ones + B, 1.0f);
+  float sigma2 = 0.0f;
+  if (weighting == ValueWeighting::SigmaSquare) {
+    Lanes squares;
+    for (int64_t i = 0; i < n; i += 16)
+      for (int k = 0; k < 16; ++k) squares.v[k] += x[i + k] * x[i + k];
+    sigma2 = squares.total() / float(n);
+  }
   for (int64_t b = 0; b < n / B; ++b) {
+    const float* xb = x + b * B;
     const float* w = importance ? importance + b * B : ones;
     // A block whose columns all carry zero weight (inputs never active in calibration) is fitted
     // for plain squared error rather than left arbitrary.
     float largest = 0.0f;
     if (importance)
       for (int j = 0; j < B; ++j) largest = std::max(largest, w[j]);
-    Fit(x + b * B, importance && largest > 0.0f ? w : ones, candidates, blocks[b]);
+    if (importance && !(largest > 0.0f)) w = ones;
+    if (weighting != ValueWeighting::Uniform) {
+      for (int j = 0; j < B; ++j)
+        weights[j] = w[j] * (weighting == ValueWeighting::Square ? xb[j] * xb[j] + 1e-30f : sigma2 + xb[j] * xb[j]);
+      w = weights;
+    }
+    Fit(xb, w, candidates, blocks[b]);
   }
 }
 
@@ -357,13 +373,13 @@ void quantize_row_search(TensorType type, const float* x, const float* importanc
   }
   switch (type) {
     case TensorType::Q8_0:
-      quantize_blocks<block_q8_0, block_q8_0_search>(x, importance, out, n, q8_0_candidates(search));
+      quantize_blocks<block_q8_0, block_q8_0_search>(x, importance, out, n, q8_0_candidates(search), search.weighting);
       return;
     case TensorType::Q4_0:
-      quantize_blocks<block_q4_0, block_q4_0_search>(x, importance, out, n, q4_0_candidates(search));
+      quantize_blocks<block_q4_0, block_q4_0_search>(x, importance, out, n, q4_0_candidates(search), search.weighting);
       return;
     case TensorType::Q4_1:
-      quantize_blocks<block_q4_1, block_q4_1_search>(x, importance, out, n, q4_1_candidates(search));
+      quantize_blocks<block_q4_1, block_q4_1_search>(x, importance, out, n, q4_1_candidates(search), search.weighting);
       return;
     default:
       type_traits(type).quantize(x, out, n);

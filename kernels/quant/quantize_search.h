@@ -12,11 +12,17 @@
 
 namespace phirun {
 
+// How each value's error is weighted inside its block, on top of the column importance:
+// Uniform (plain squared error), Square (x^2: large weights matter more, llama.cpp's default for
+// k-quants without an imatrix), SigmaSquare (sigma^2 + x^2, sigma^2 the row's mean square).
+enum class ValueWeighting { Uniform, Square, SigmaSquare };
+
 // How many candidate scales a block tries: `steps` on each side of the plain rule's scale (Q4_0:
 // for both signs, over half a level; Q4_1: over one level; Q8_0: up to two levels below max-abs).
 // More is slower and only slightly better: 2 is within 0.5% of 16 on Gaussian blocks.
 struct QuantSearch {
   int steps = 2;
+  ValueWeighting weighting = ValueWeighting::Uniform;
   bool plain_rounding = false;  // use TypeTraits::quantize (max-abs rounding) instead: the baseline
 };
 

@@ -104,6 +104,7 @@ ActivationStats calibrate(const ModelSource& source, const BuildOptions& options
   calibration.context = options.calibration_context;
   calibration.max_chunks = options.calibration_chunks;
   calibration.cancel = options.cancel;
+  calibration.second_moments = options.gptq;
   const Clock::time_point calibration_start = Clock::now();
   calibration.on_chunk = [&](int64_t done, int64_t total) {
     if (options.on_progress)
@@ -140,11 +141,15 @@ BuildSummary build_model(const BuildOptions& options) {
   summary.source = source->description;
   summary.input_bytes = source->input_bytes;
   ActivationStats stats;
-  if (!options.calibration_text.empty()) {
+  if (!options.calibration_cache.empty() && fs::exists(options.calibration_cache)) {
+    stats = read_activation_stats(options.calibration_cache);
+    summary.calibration_tokens = stats.tokens;
+  } else if (!options.calibration_text.empty()) {
     const Clock::time_point calibration_start = Clock::now();
     stats = calibrate(*source, options, threads, start);
     summary.calibration_seconds = seconds_since(calibration_start);
     summary.calibration_tokens = stats.tokens;
+    if (!options.calibration_cache.empty()) write_activation_stats(stats, options.calibration_cache);
   }
 
   GgufWriter writer;
@@ -168,16 +173,25 @@ BuildSummary build_model(const BuildOptions& options) {
   }
   if (quantized) writer.set("general.quantization_version", GgufValue::of_u32(2));
   writer.set("phirun.build.precision", GgufValue::of_string(std::string(precision_name(options.policy.precision))));
-  if (!options.calibration_text.empty())
-    writer.set("phirun.build.calibration", GgufValue::of_string(fs::path(options.calibration_text).filename().string() +
-                                                                ", " + std::to_string(stats.tokens) + " tokens"));
+  if (summary.calibration_tokens > 0)
+    writer.set("phirun.build.calibration",
+               GgufValue::of_string(
+                   fs::path(options.calibration_text.empty() ? options.calibration_cache : options.calibration_text)
+                       .filename()
+                       .string() +
+                   ", " + std::to_string(stats.tokens) + " tokens"));
 
   std::vector<TensorJob> jobs;
   for (size_t i = 0; i < source->tensors.size(); ++i) {
     const SourceTensor& tensor = source->tensors[i];
+    const int64_t cols = tensor.plan.row_length();
     const auto found = stats.mean_squares.find(tensor.plan.name);
-    const bool usable = found != stats.mean_squares.end() && int64_t(found->second.size()) == tensor.plan.row_length();
-    jobs.push_back({&tensor, types[i], usable ? found->second.data() : nullptr});
+    const bool usable = found != stats.mean_squares.end() && int64_t(found->second.size()) == cols;
+    const auto moment = stats.second_moments.find(tensor.plan.name);
+    const bool gptq =
+        options.gptq && moment != stats.second_moments.end() && int64_t(moment->second->size()) == cols * cols;
+    jobs.push_back(
+        {&tensor, types[i], usable ? found->second.data() : nullptr, gptq ? moment->second->data() : nullptr});
   }
   BuildProgress progress{"writing", 0, int64_t(source->tensors.size()), 0, bytes_total, 0.0, "", 0.0};
   const Clock::time_point writing_start = Clock::now();

@@ -37,6 +37,8 @@ struct BuildOptions {
   std::string calibration_text;
   int64_t calibration_context = 512;
   int64_t calibration_chunks = 0;  // 0: the whole text
+  std::string calibration_cache;   // statistics file: read when it exists, else written after calibrating
+  bool gptq = true;                // with calibration: GPTQ error feedback (else importance weights only)
 
   // --random-weights: no input; the shape from this config.json, the tokenizer from a folder.
   bool random_weights = false;

@@ -17,7 +17,8 @@ namespace {
 
 class RecordingOps final : public Ops {
  public:
-  RecordingOps(Ops& inner, const GgufFile& file) : inner_(inner) {
+  RecordingOps(Ops& inner, const GgufFile& file, ThreadPool& pool, const CalibrationOptions& options)
+      : inner_(inner), pool_(pool), options_(options) {
     for (const GgufTensor& tensor : file.tensors()) names_[tensor.data] = tensor.name;
   }
 
@@ -46,13 +47,28 @@ class RecordingOps final : public Ops {
   void swiglu(const float* gate, const float* up, int64_t n, float* out) override { inner_.swiglu(gate, up, n, out); }
   void add(float* x, const float* y, int64_t n) override { inner_.add(x, y, n); }
 
-  ActivationStats finish() const {
+  ActivationStats finish() {
     ActivationStats stats;
     for (const auto& [name, sums] : sums_) {
       std::vector<float> means(sums.size());
       const double rows = double(rows_.at(name));
       for (size_t j = 0; j < sums.size(); ++j) means[j] = float(sums[j] / rows);
       stats.mean_squares[name] = std::move(means);
+    }
+    // Second moments: the lower triangle was accumulated; mirror it and divide by the rows.
+    std::map<const SecondMoment*, std::shared_ptr<const std::vector<float>>> finished;
+    for (const auto& [name, moment] : moments_) {
+      auto& done = finished[moment.get()];
+      if (!done) {
+        const int64_t n = moment->cols;
+        auto matrix = std::make_shared<std::vector<float>>(size_t(n * n));
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j <= i; ++j)
+            (*matrix)[size_t(i * n + j)] = (*matrix)[size_t(j * n + i)] =
+                float(double(moment->sums[size_t(i * n + j)]) / double(moment->rows));
+        done = std::move(matrix);
+      }
+      stats.second_moments[name] = done;
     }
     return stats;
   }
@@ -69,9 +85,74 @@ class RecordingOps final : public Ops {
         sums[size_t(j)] += value * value;
       }
     rows_[found->second] += n_rows;
+    if (options_.second_moments) record_second_moment(found->second, x, n_rows, weight.cols);
+  }
+
+  struct SecondMoment {
+    int64_t cols = 0;
+    int64_t rows = 0;
+    std::vector<float> sums;  // lower triangle of sum x xᵀ, [cols][cols]
+  };
+
+  // Consecutive matmuls on the same activation pointer (Q, K, V; gate, up) see the same values:
+  // they share one accumulator, updated once.
+  void record_second_moment(const std::string& name, const float* x, int64_t n_rows, int64_t cols) {
+    const bool same_input = x == last_input_ && n_rows == last_rows_ && last_moment_ && last_moment_->cols == cols;
+    std::shared_ptr<SecondMoment>& moment = moments_[name];
+    if (!moment) {
+      if (same_input) {
+        moment = last_moment_;
+      } else {
+        const uint64_t bytes = uint64_t(cols * cols) * sizeof(float);
+        if (moment_bytes_ + bytes > options_.second_moment_budget_bytes) {
+          moments_.erase(name);
+          last_input_ = nullptr;
+          return;
+        }
+        moment_bytes_ += bytes;
+        moment = std::make_shared<SecondMoment>();
+        moment->cols = cols;
+        moment->sums.assign(size_t(cols * cols), 0.0f);
+      }
+    }
+    if (!(same_input && moment == last_moment_)) accumulate(*moment, x, n_rows);
+    last_input_ = x;
+    last_rows_ = n_rows;
+    last_moment_ = moment;
+  }
+
+  // sums += xᵀ x for this chunk's rows: the activations transposed so each entry is a dot product
+  // of two contiguous columns, rows of the result split over the threads.
+  void accumulate(SecondMoment& moment, const float* x, int64_t n_rows) {
+    const int64_t cols = moment.cols;
+    transposed_.resize(size_t(cols * n_rows));
+    for (int64_t t = 0; t < n_rows; ++t)
+      for (int64_t j = 0; j < cols; ++j) transposed_[size_t(j * n_rows + t)] = x[t * cols + j];
+    // Row i of the lower triangle holds i + 1 entries: rows are dealt in pairs (i, cols - 1 - i)
+    // so every thread gets the same amount of work.
+    auto add_row = [&](int64_t i) {
+      const float* a = transposed_.data() + i * n_rows;
+      for (int64_t j = 0; j <= i; ++j)
+        moment.sums[size_t(i * cols + j)] += dot_f32(a, transposed_.data() + j * n_rows, n_rows);
+    };
+    pool_.parallel_for((cols + 1) / 2, [&](int64_t begin, int64_t end) {
+      for (int64_t pair = begin; pair < end; ++pair) {
+        add_row(pair);
+        if (cols - 1 - pair != pair) add_row(cols - 1 - pair);
+      }
+    });
+    moment.rows += n_rows;
   }
 
   Ops& inner_;
+  ThreadPool& pool_;
+  const CalibrationOptions& options_;
+  std::map<std::string, std::shared_ptr<SecondMoment>> moments_;
+  const float* last_input_ = nullptr;
+  int64_t last_rows_ = 0;
+  std::shared_ptr<SecondMoment> last_moment_;
+  uint64_t moment_bytes_ = 0;
+  std::vector<float> transposed_;
   std::unordered_map<const void*, std::string> names_;
   std::map<std::string, std::vector<double>> sums_;
   std::map<std::string, int64_t> rows_;
@@ -107,7 +188,7 @@ ActivationStats collect_activation_stats(const Model& model, const std::string& 
   if (options.max_chunks > 0) chunks = std::min(chunks, options.max_chunks);
 
   CpuOps cpu(model.thread_pool());
-  RecordingOps ops(cpu, model.file());
+  RecordingOps ops(cpu, model.file(), model.thread_pool(), options);
   LlamaForward forward(config, model.weights(), ops);
   // An F32 cache: calibration measures the model as exactly as it can.
   const uint64_t half_layer = uint64_t(config.n_kv_heads * context * config.head_dim);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/builder/gptq.h"
+
 namespace phirun::builder {
 
 namespace {
@@ -22,7 +24,10 @@ QuantizePipeline::QuantizePipeline(std::vector<TensorJob> jobs, int threads, con
   for (size_t j = 0; j < jobs_.size(); ++j) {
     job_first_unit_.push_back(units_.size());
     const TensorPlan& plan = jobs_[j].tensor->plan;
-    const int64_t rows = plan.n_rows(), per_unit = std::clamp<int64_t>(kUnitFloats / plan.row_length(), 1, rows);
+    // GPTQ sweeps whole rows with one factorisation per matrix: one unit holds the whole tensor.
+    const int64_t rows = plan.n_rows();
+    const int64_t per_unit =
+        jobs_[j].uses_gptq() ? rows : std::clamp<int64_t>(kUnitFloats / plan.row_length(), 1, rows);
     for (int64_t first = 0; first < rows; first += per_unit)
       units_.push_back({j, first, std::min(per_unit, rows - first), {}, nullptr, false});
   }
@@ -50,6 +55,10 @@ void QuantizePipeline::run_unit(Unit& unit, std::vector<float>& values) const {
                                std::to_string(unit.first_row + int64_t(i) / length) + ")");
   const uint64_t out_row = *row_bytes(job.type, length);
   unit.bytes.resize(size_t(out_row * uint64_t(unit.n_rows)));
+  if (job.uses_gptq()) {
+    quantize_gptq(job.type, values.data(), unit.n_rows, length, job.second_moment, unit.bytes.data(), search_);
+    return;
+  }
   for (int64_t r = 0; r < unit.n_rows; ++r)
     quantize_row_search(job.type, values.data() + r * length, job.importance, unit.bytes.data() + uint64_t(r) * out_row,
                         length, search_);

@@ -21,7 +21,9 @@ namespace phirun::builder {
 struct TensorJob {
   const SourceTensor* tensor = nullptr;
   TensorType type = TensorType::F32;
-  const float* importance = nullptr;  // one weight per column, or nullptr
+  const float* importance = nullptr;     // one weight per column, or nullptr
+  const float* second_moment = nullptr;  // E[x xᵀ], [cols][cols]: quantize with GPTQ (block types)
+  bool uses_gptq() const { return second_moment && type_traits(type).block_elements > 1; }
 };
 
 class QuantizePipeline {
