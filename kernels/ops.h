@@ -4,20 +4,39 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <span>
 
 #include "kernels/quant/tensor_type.h"
 
 namespace phirun {
 
-// A weight matrix of `rows` rows of `cols` elements each, stored row after row in `type`.
+// How a weight matrix's bytes are laid out: as in the file (row after row), or repacked once at
+// load by a back end into its own layout (the CPU's: kernels/cpu/gemm/packed_layout.h).
+enum class MatrixLayout { RowMajor, CpuPanels16 };
+
+// A weight matrix of `rows` rows of `cols` elements each, stored in `type`.
 // y = W x multiplies rows by the activation vector: W is [out_features][in_features].
 struct MatrixView {
   TensorType type = TensorType::F32;
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
+  MatrixLayout layout = MatrixLayout::RowMajor;
 };
+
+// Memory that a back end keeps a prepared (repacked) weight in.
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+using WeightBuffer = std::unique_ptr<uint8_t[], FreeDeleter>;
+
+// The precision of the activations fed to matmuls with integer weights (Q4_0, Q4_1, Q8_0).
+// Float keeps them as computed: results equal float math on the dequantized weights. Int8
+// quantizes them per block of 32 (as llama.cpp does) so dot products run in integer units:
+// faster, but greedy text can change on fragile models.
+enum class ActivationPrecision { Float, Int8 };
 
 // One layer of the KV cache of one sequence: keys and values laid out
 // [kv_head][position][head_dim], F16 or F32.
@@ -50,6 +69,10 @@ struct AttentionParams {
 class Ops {
  public:
   virtual ~Ops() = default;
+
+  // Returns the view to pass to matmul for `weight` from now on: the same view, or one of a copy
+  // repacked into the back end's layout, kept in `storage`. Called once per weight at load.
+  virtual MatrixView prepare_weight(const MatrixView& weight, WeightBuffer& storage) = 0;
 
   // out[t][:] = row ids[t] of the table, as floats.
   virtual void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) = 0;

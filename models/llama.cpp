@@ -30,53 +30,80 @@ LlamaForward::LlamaForward(const ModelConfig& config, const ModelWeights& weight
 
 void LlamaForward::forward(std::span<const int32_t> tokens, int64_t start_position, std::span<const KvLayerView> cache,
                            LogitsFor which, float* logits) {
-  for (size_t begin = 0; begin < tokens.size(); begin += size_t(max_chunk_)) {
-    const size_t n = std::min(tokens.size() - begin, size_t(max_chunk_));
-    const bool last_chunk = begin + n == tokens.size();
-    if (which == LogitsFor::EveryToken) {
-      forward_chunk(tokens.subspan(begin, n), start_position + int64_t(begin), cache, which,
-                    logits + begin * size_t(config_.vocab_size));
-    } else {
-      forward_chunk(tokens.subspan(begin, n), start_position + int64_t(begin), cache, which,
-                    last_chunk ? logits : nullptr);
-    }
-  }
+  const SequenceChunk chunk{tokens, start_position, cache, logits != nullptr, which};
+  forward_batch(std::span<const SequenceChunk>(&chunk, 1), logits);
 }
 
-void LlamaForward::forward_chunk(std::span<const int32_t> tokens, int64_t start_position,
-                                 std::span<const KvLayerView> cache, LogitsFor which, float* logits) {
-  const auto n = int64_t(tokens.size());
+void LlamaForward::forward_batch(std::span<const SequenceChunk> chunks, float* logits) {
+  // Cut the rows of all chunks, in order, into passes of at most max_chunk rows.
+  std::vector<Piece> pass;
+  int64_t pass_rows = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const auto n = int64_t(chunks[c].tokens.size());
+    for (int64_t offset = 0; offset < n;) {
+      const int64_t rows = std::min(n - offset, max_chunk_ - pass_rows);
+      pass.push_back({c, offset, rows});
+      offset += rows;
+      pass_rows += rows;
+      if (pass_rows == max_chunk_) {
+        forward_pass(chunks, pass, logits);
+        pass.clear();
+        pass_rows = 0;
+      }
+    }
+  }
+  if (!pass.empty()) forward_pass(chunks, pass, logits);
+}
+
+void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span<const Piece> pieces, float*& logits) {
   const int64_t hidden = config_.hidden_size;
   const int64_t ffn = config_.ffn_size;
+  const int64_t q_width = config_.n_heads * config_.head_dim;
+  const int64_t kv_width = config_.n_kv_heads * config_.head_dim;
   const AttentionParams attention{config_.n_heads, config_.head_dim, float(1.0 / std::sqrt(double(config_.head_dim)))};
   float* x = residual_.data();
 
-  ops_.embed(weights_.token_embedding, tokens, x);
+  pass_ids_.clear();
+  for (const Piece& piece : pieces) {
+    const auto tokens = chunks[piece.chunk].tokens.subspan(size_t(piece.offset), size_t(piece.rows));
+    pass_ids_.insert(pass_ids_.end(), tokens.begin(), tokens.end());
+  }
+  const auto n = int64_t(pass_ids_.size());
+
+  ops_.embed(weights_.token_embedding, pass_ids_, x);
   for (int64_t l = 0; l < config_.n_layers; ++l) {
     const LayerWeights& layer = weights_.layers[size_t(l)];
 
-    // Attention block.
+    // Attention block: projections over every row, then each sequence against its own cache.
     ops_.rms_norm(x, layer.attn_norm.data(), n, hidden, config_.rms_eps, normed_.data());
     if (config_.fused_qkv) {
       // One matmul, then each row [q | k | v] is split into the three activations.
-      const int64_t q_width = config_.n_heads * config_.head_dim, kv_width = config_.n_kv_heads * config_.head_dim;
       const int64_t width = q_width + 2 * kv_width;
       ops_.matmul(layer.wqkv, normed_.data(), n, fused_.data());
       for (int64_t t = 0; t < n; ++t) {
-        const float* row = fused_.data() + t * width;
-        std::copy_n(row, q_width, q_.data() + t * q_width);
-        std::copy_n(row + q_width, kv_width, k_.data() + t * kv_width);
-        std::copy_n(row + q_width + kv_width, kv_width, v_.data() + t * kv_width);
+        const float* fused_row = fused_.data() + t * width;
+        std::copy_n(fused_row, q_width, q_.data() + t * q_width);
+        std::copy_n(fused_row + q_width, kv_width, k_.data() + t * kv_width);
+        std::copy_n(fused_row + q_width + kv_width, kv_width, v_.data() + t * kv_width);
       }
     } else {
       ops_.matmul(layer.wq, normed_.data(), n, q_.data());
       ops_.matmul(layer.wk, normed_.data(), n, k_.data());
       ops_.matmul(layer.wv, normed_.data(), n, v_.data());
     }
-    ops_.rope(q_.data(), n, config_.n_heads, config_.head_dim, start_position, config_.rope);
-    ops_.rope(k_.data(), n, config_.n_kv_heads, config_.head_dim, start_position, config_.rope);
-    ops_.store_kv(cache[size_t(l)], k_.data(), v_.data(), n, start_position);
-    ops_.attention(q_.data(), n, start_position, cache[size_t(l)], attention, attention_out_.data());
+    int64_t row = 0;
+    for (const Piece& piece : pieces) {
+      const SequenceChunk& chunk = chunks[piece.chunk];
+      const int64_t position = chunk.start_position + piece.offset;
+      float* q = q_.data() + row * q_width;
+      float* k = k_.data() + row * kv_width;
+      const float* v = v_.data() + row * kv_width;
+      ops_.rope(q, piece.rows, config_.n_heads, config_.head_dim, position, config_.rope);
+      ops_.rope(k, piece.rows, config_.n_kv_heads, config_.head_dim, position, config_.rope);
+      ops_.store_kv(chunk.cache[size_t(l)], k, v, piece.rows, position);
+      ops_.attention(q, piece.rows, position, chunk.cache[size_t(l)], attention, attention_out_.data() + row * q_width);
+      row += piece.rows;
+    }
     ops_.matmul(layer.wo, attention_out_.data(), n, projected_.data());
     ops_.add(x, projected_.data(), n * hidden);
 
@@ -95,13 +122,28 @@ void LlamaForward::forward_chunk(std::span<const int32_t> tokens, int64_t start_
     ops_.matmul(layer.w_down, gate_.data(), n, projected_.data());
     ops_.add(x, projected_.data(), n * hidden);
   }
-  if (!logits) return;  // an earlier chunk of a prompt: only its keys and values were wanted
 
-  // The output head: every row, or only the last one.
-  const int64_t first = which == LogitsFor::EveryToken ? 0 : n - 1;
-  const int64_t rows = n - first;
-  ops_.rms_norm(x + first * hidden, weights_.output_norm.data(), rows, hidden, config_.rms_eps, normed_.data());
-  ops_.matmul(weights_.output, normed_.data(), rows, logits);
+  // The output head over the rows that want logits, gathered into projected_ (free by now) so
+  // that one matmul serves every sequence. An earlier piece of a long prompt wants none: only
+  // its keys and values.
+  int64_t wanted = 0;
+  int64_t row = 0;
+  for (const Piece& piece : pieces) {
+    const SequenceChunk& chunk = chunks[piece.chunk];
+    int64_t first = piece.rows;  // the first row of this piece that is wanted: none
+    if (chunk.want_logits && chunk.which == LogitsFor::EveryToken) {
+      first = 0;
+    } else if (chunk.want_logits && piece.offset + piece.rows == int64_t(chunk.tokens.size())) {
+      first = piece.rows - 1;
+    }
+    for (int64_t r = first; r < piece.rows; ++r, ++wanted)
+      std::copy_n(x + (row + r) * hidden, hidden, projected_.data() + wanted * hidden);
+    row += piece.rows;
+  }
+  if (wanted == 0) return;
+  ops_.rms_norm(projected_.data(), weights_.output_norm.data(), wanted, hidden, config_.rms_eps, normed_.data());
+  ops_.matmul(weights_.output, normed_.data(), wanted, logits);
+  logits += wanted * config_.vocab_size;
 }
 
 }  // namespace phirun

@@ -17,6 +17,8 @@ const char* stop_reason_name(StopReason reason) {
       return "context full";
     case StopReason::Caller:
       return "stopped";
+    case StopReason::StopString:
+      return "stop string";
   }
   return "unknown";
 }

@@ -16,7 +16,7 @@ struct GenerateOptions {
   bool stop_at_end_of_generation = true;  // off: run exactly max_new_tokens (tests, benchmarks)
 };
 
-enum class StopReason { EndOfGeneration, MaxTokens, ContextFull, Caller };
+enum class StopReason { EndOfGeneration, MaxTokens, ContextFull, Caller, StopString };
 const char* stop_reason_name(StopReason reason);
 
 struct GenerateStats {

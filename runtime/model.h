@@ -3,7 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/thread_pool.h"
 #include "models/model_config.h"
@@ -27,6 +29,9 @@ class Model {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const std::string& chat_template() const { return chat_template_; }  // empty when the file has none
   ThreadPool& thread_pool() const { return *pool_; }
+  // The thread pool runs one parallel op at a time: generators that share this model from
+  // several threads hold this lock around each forward pass.
+  std::mutex& compute_mutex() const { return compute_mutex_; }
 
  private:
   Model() = default;
@@ -37,6 +42,8 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string chat_template_;
   std::unique_ptr<ThreadPool> pool_;
+  std::vector<WeightBuffer> prepared_weights_;  // matmul weights repacked for the CPU kernels
+  mutable std::mutex compute_mutex_;
 };
 
 // Fills and checks the config from GGUF metadata (exposed for tests).

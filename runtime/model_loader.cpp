@@ -6,6 +6,7 @@
 
 #include "runtime/model.h"
 #include "runtime/tokenizer_loader.h"
+#include "runtime/weight_preparation.h"
 
 namespace phirun {
 
@@ -159,8 +160,9 @@ ModelWeights weights_from_gguf(const GgufFile& file, const ModelConfig& config) 
 
 // The Tokenizer constructor validates the vocabulary but knows nothing of files: its errors get
 // the path here, as every error of Model::load does.
-std::unique_ptr<Tokenizer> tokenizer_from_gguf(const GgufFile& file) {
+std::unique_ptr<Tokenizer> tokenizer_from_gguf(const GgufFile& file, int64_t embedding_rows) {
   TokenizerVocab vocab = vocab_from_gguf(file);  // its errors already name the file
+  pad_vocab_to_rows(vocab, embedding_rows, file);
   try {
     return std::make_unique<Tokenizer>(std::move(vocab));
   } catch (const std::runtime_error& error) {
@@ -177,12 +179,10 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   model->config_ = config_from_gguf(file);
   model->weights_ = weights_from_gguf(file, model->config_);
   model->config_.vocab_size = model->weights_.token_embedding.rows;
+  prepare_weights_for_cpu(model->weights_, model->prepared_weights_);
 
-  model->tokenizer_ = tokenizer_from_gguf(file);
-  const Tokenizer& tokenizer = *model->tokenizer_;
-  if (tokenizer.vocab_size() > model->config_.vocab_size)
-    fail(file, "the tokenizer has " + std::to_string(tokenizer.vocab_size()) + " tokens but the embedding only " +
-                   std::to_string(model->config_.vocab_size) + " rows");
+  // Fewer tokenizer entries than rows is normal (Phi-3: 32011 of 32064); more is an error.
+  model->tokenizer_ = tokenizer_from_gguf(file, model->config_.vocab_size);
   model->chat_template_ = file.find_string("tokenizer.chat_template").value_or("");
 
   const int threads = options.n_threads > 0 ? options.n_threads : ThreadPool::physical_core_count();

@@ -23,7 +23,7 @@ int64_t choose_context(const Model& model, int64_t asked) {
 Session::Session(const Model& model, const SessionOptions& options)
     : model_(model),
       context_length_(choose_context(model, options.context_length)),
-      ops_(model.thread_pool()),
+      ops_(model.thread_pool(), options.activations),
       forward_(model.config(), model.weights(), ops_) {
   if (options.kv_type != TensorType::F16 && options.kv_type != TensorType::F32)
     throw std::runtime_error("the KV cache type must be F16 or F32");

@@ -15,6 +15,9 @@ namespace phirun {
 struct SessionOptions {
   int64_t context_length = 0;            // 0: min(model's trained context, 4096)
   TensorType kv_type = TensorType::F16;  // F16 or F32
+  // Float: exact float math on the weights (the default: fragile models keep their answers);
+  // Int8: activations quantized per block of 32 for integer dot products (faster).
+  ActivationPrecision activations = ActivationPrecision::Float;
 };
 
 class Session {

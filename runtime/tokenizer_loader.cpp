@@ -3,6 +3,7 @@
 #include "runtime/tokenizer_loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <string>
 
@@ -45,6 +46,13 @@ std::vector<int64_t> integer_array(const GgufFile& file, std::string_view key, c
   return items;
 }
 
+std::vector<float> float_array(const GgufFile& file, std::string_view key, const GgufValue& value) {
+  if (value.type != GgufType::ARRAY || (value.element_type != GgufType::F32 && value.element_type != GgufType::F64)) {
+    fail(file, key, "expected an array of floats, found " + describe_type(value));
+  }
+  return std::vector<float>(value.float_items.begin(), value.float_items.end());
+}
+
 // A special-token id: -1 when the key is absent, else an index into the tokens.
 int32_t optional_token_id(const GgufFile& file, std::string_view key, size_t token_count) {
   const std::optional<uint64_t> id = file.find_uint(key);
@@ -54,6 +62,42 @@ int32_t optional_token_id(const GgufFile& file, std::string_view key, size_t tok
          "token id " + std::to_string(*id) + " is out of range for " + std::to_string(token_count) + " tokens");
   }
   return static_cast<int32_t>(*id);
+}
+
+std::vector<int32_t> token_id_array(const GgufFile& file, std::string_view key, const GgufValue& value,
+                                    size_t token_count) {
+  std::vector<int32_t> ids;
+  for (int64_t id : integer_array(file, key, value)) {
+    if (id < 0 || static_cast<uint64_t>(id) >= token_count) {
+      fail(file, key,
+           "token id " + std::to_string(id) + " is out of range for " + std::to_string(token_count) + " tokens");
+    }
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  return ids;
+}
+
+bool is_phi3_name(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos;
+}
+
+// llama.cpp's guess for files without phirun's strip keys (llama-vocab.cpp, by general.name): a
+// Phi-3 file's special tokens all strip white space on their right, except <unk>, <s> and
+// <|endoftext|>. (Hugging Face's own flags differ between Phi-3 releases, so phirun's builder
+// writes them instead.)
+void apply_llama_cpp_strip_rule(const GgufFile& file, TokenizerVocab& vocab) {
+  if (!is_phi3_name(file.find_string("general.name").value_or(""))) return;
+  for (size_t id = 0; id < vocab.tokens.size(); ++id) {
+    const TokenType type = vocab.token_types.empty() ? TokenType::Normal : vocab.token_types[id];
+    const bool special = type == TokenType::Control || type == TokenType::UserDefined || type == TokenType::Unknown;
+    const std::string& text = vocab.tokens[id];
+    if (special && text != "<unk>" && text != "<s>" && text != "<|endoftext|>") {
+      vocab.rstrip_ids.push_back(static_cast<int32_t>(id));
+    } else if (text == "</s>") {
+      vocab.rstrip_ids.push_back(static_cast<int32_t>(id));
+    }
+  }
 }
 
 }  // namespace
@@ -101,13 +145,52 @@ TokenizerVocab vocab_from_gguf(const GgufFile& file) {
          std::to_string(vocab.merges.size()) + " merges for only " + std::to_string(token_count) + " tokens");
   }
 
+  constexpr std::string_view scores_key = "tokenizer.ggml.scores";
+  if (const GgufValue* scores = file.find(scores_key)) {
+    vocab.scores = float_array(file, scores_key, *scores);
+    if (vocab.scores.size() != token_count) {
+      fail(file, scores_key,
+           std::to_string(vocab.scores.size()) + " scores for " + std::to_string(token_count) +
+               " tokens (tokenizer.ggml.tokens)");
+    }
+  } else if (vocab.model == "llama") {
+    fail(file, scores_key, "missing: a \"llama\" (SentencePiece) tokenizer needs the score of every token");
+  }
+  vocab.add_space_prefix = file.find_bool("tokenizer.ggml.add_space_prefix").value_or(true);
+  if (vocab.model == "llama" && file.find_bool("tokenizer.ggml.remove_extra_whitespaces").value_or(false)) {
+    fail(file, "tokenizer.ggml.remove_extra_whitespaces",
+         "true is not supported: phirun's SentencePiece tokenizer keeps white space as it is");
+  }
+
   vocab.bos_id = optional_token_id(file, "tokenizer.ggml.bos_token_id", token_count);
   vocab.eos_id = optional_token_id(file, "tokenizer.ggml.eos_token_id", token_count);
   vocab.eot_id = optional_token_id(file, "tokenizer.ggml.eot_token_id", token_count);
   vocab.unk_id = optional_token_id(file, "tokenizer.ggml.unknown_token_id", token_count);
   vocab.pad_id = optional_token_id(file, "tokenizer.ggml.padding_token_id", token_count);
   vocab.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(false);
+
+  const GgufValue* lstrip = file.find(kLstripTokenIdsKey);
+  const GgufValue* rstrip = file.find(kRstripTokenIdsKey);
+  if (lstrip) vocab.lstrip_ids = token_id_array(file, kLstripTokenIdsKey, *lstrip, token_count);
+  if (rstrip) vocab.rstrip_ids = token_id_array(file, kRstripTokenIdsKey, *rstrip, token_count);
+  if (!lstrip && !rstrip) apply_llama_cpp_strip_rule(file, vocab);
   return vocab;
+}
+
+void pad_vocab_to_rows(TokenizerVocab& vocab, int64_t rows, const GgufFile& file) {
+  const auto token_count = static_cast<int64_t>(vocab.tokens.size());
+  if (token_count > rows) {
+    fail(file, "tokenizer.ggml.tokens",
+         "the tokenizer has " + std::to_string(token_count) + " tokens but the embedding only " + std::to_string(rows) +
+             " rows: ids past the rows could not be embedded");
+  }
+  if (token_count == rows) return;
+  if (vocab.token_types.empty()) vocab.token_types.assign(vocab.tokens.size(), TokenType::Normal);
+  for (int64_t id = token_count; id < rows; ++id) {
+    vocab.tokens.push_back("[PAD" + std::to_string(id) + "]");
+    vocab.token_types.push_back(TokenType::Unused);
+    if (!vocab.scores.empty()) vocab.scores.push_back(-10000.0f);  // llama.cpp's padding score
+  }
 }
 
 }  // namespace phirun

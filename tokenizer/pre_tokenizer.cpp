@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "tokenizer/pre_tokenizer_o200k.h"
 #include "tokenizer/unicode.h"
 #include "tokenizer/utf8.h"
 
@@ -116,13 +117,18 @@ CharClass char_class(char32_t code_point) {
 
 PreTokenizer pre_tokenizer_from_name(std::string_view name) {
   if (name == "smollm") return PreTokenizer::SmolLM;
+  if (name == "gpt-4o") return PreTokenizer::Gpt4o;
   if (name == "gpt2" || name == "default") return PreTokenizer::Gpt2;
   throw std::runtime_error("unsupported tokenizer.ggml.pre \"" + std::string(name) +
-                           "\": supported pre-tokenizers are \"smollm\", \"gpt2\" and \"default\"");
+                           "\": supported pre-tokenizers are \"smollm\", \"gpt-4o\", \"gpt2\" and \"default\"");
 }
 
 void split_words(PreTokenizer kind, std::string_view text, std::vector<std::string_view>& words) {
   if (text.empty()) return;
+  if (kind == PreTokenizer::Gpt4o) {
+    split_o200k_words(text, words);
+    return;
+  }
   const std::vector<CharInfo> chars = classify_text(text);
   const size_t char_count = chars.size() - 1;
   const Gpt2Scanner scanner(text, chars);

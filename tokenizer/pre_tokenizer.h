@@ -1,8 +1,9 @@
 // Pre-tokenizers of byte-level BPE: split text into the words that BPE then merges within.
 // Hand-written matchers equivalent to the tokenizer regexes (no regex library): GPT-2's pattern
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// and SmolLM's, which first isolates every \p{N} character and then applies GPT-2's pattern to
-// each stretch between them (Hugging Face: Sequence[Digits(individual_digits), ByteLevel]).
+// SmolLM's, which first isolates every \p{N} character and then applies GPT-2's pattern to each
+// stretch between them (Hugging Face: Sequence[Digits(individual_digits), ByteLevel]), and
+// o200k's (GPT-4o, Phi-4-mini: see pre_tokenizer_o200k.cpp).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@ namespace phirun {
 enum class PreTokenizer {
   Gpt2,    // tokenizer.ggml.pre "gpt2" or "default"
   SmolLM,  // tokenizer.ggml.pre "smollm"
+  Gpt4o,   // tokenizer.ggml.pre "gpt-4o": the o200k pattern (Phi-4-mini)
 };
 
 // The four classes GPT-2's pattern tells apart: \p{L}, \p{N}, \s, and everything else.

@@ -6,12 +6,17 @@
 
 namespace phirun {
 
-StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, bool include_special)
-    : tokenizer_(tokenizer), include_special_(include_special) {}
+StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, bool include_special, bool starts_text)
+    : tokenizer_(tokenizer), include_special_(include_special), starts_text_(starts_text) {}
 
 std::string StreamingDecoder::push(int32_t id) {
-  const std::string_view bytes = tokenizer_.token_bytes_view(id);
-  if (!include_special_ && tokenizer_.is_control(id)) return {};
+  std::string_view bytes = tokenizer_.token_bytes_view(id);
+  if (!include_special_ && tokenizer_.is_hidden_special(id)) return {};
+  // As Tokenizer::decode: a SentencePiece text of its own loses the space its first bytes start with.
+  if (at_start_ && !bytes.empty()) {
+    at_start_ = false;
+    if (starts_text_ && tokenizer_.strips_leading_space() && bytes[0] == ' ') bytes.remove_prefix(1);
+  }
   pending_.append(bytes);
 
   std::string ready;
@@ -33,6 +38,7 @@ std::string StreamingDecoder::push(int32_t id) {
 std::string StreamingDecoder::flush() {
   std::string rest = repair_utf8(pending_);
   pending_.clear();
+  at_start_ = true;
   return rest;
 }
 

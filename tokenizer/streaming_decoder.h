@@ -12,9 +12,11 @@ namespace phirun {
 
 class StreamingDecoder {
  public:
-  // Keeps a reference to `tokenizer`, which must outlive the decoder. Control tokens are left
-  // out unless include_special.
-  explicit StreamingDecoder(const Tokenizer& tokenizer, bool include_special = false);
+  // Keeps a reference to `tokenizer`, which must outlive the decoder. Control and Unknown tokens
+  // are left out unless include_special. The text continues whatever came before the first id
+  // (a prompt): a SentencePiece "▁the" gives " the". With starts_text, the ids are a whole text of
+  // their own and the result is exactly Tokenizer::decode's, which drops one leading space there.
+  explicit StreamingDecoder(const Tokenizer& tokenizer, bool include_special = false, bool starts_text = false);
 
   // Adds a token; returns the complete characters now available (may be ""). Always UTF-8:
   // bytes that can never become a character (e.g. 0xff, or a continuation byte with no lead) are
@@ -33,6 +35,8 @@ class StreamingDecoder {
   const Tokenizer& tokenizer_;
   bool include_special_;
   std::string pending_;
+  bool starts_text_;
+  bool at_start_ = true;  // no bytes handed out or pending since the start or the last flush
 };
 
 }  // namespace phirun

@@ -1,18 +1,21 @@
 // Tokenizer construction (validation and lookup tables), encoding and decoding. Encoding runs in
-// three stages, as in Hugging Face: split at special tokens, pre-tokenize each stretch into words,
-// then spell each word's bytes as byte-level tokens and merge them by BPE rank.
+// the order of Hugging Face: split the text at special tokens, then hand each stretch between them
+// to the model (byte-level BPE or SentencePiece BPE).
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "tokenizer/byte_level.h"
+#include "tokenizer/byte_level_bpe.h"
+#include "tokenizer/sentencepiece_bpe.h"
+#include "tokenizer/unicode.h"
 #include "tokenizer/utf8.h"
 
 namespace phirun {
 namespace {
 
-constexpr int32_t kNoToken = -1;
+constexpr uint8_t kStripLeft = 1;
+constexpr uint8_t kStripRight = 2;
 
 std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
@@ -35,20 +38,47 @@ constexpr std::string_view kEndMarkers[] = {
     "<EOT>",          // CodeLlama infill
 };
 
+bool is_matched_in_text(TokenType type) {
+  return type == TokenType::Control || type == TokenType::UserDefined || type == TokenType::Unknown;
+}
+
+// The start of the character that ends at byte `end` (> 0) of well-formed UTF-8.
+size_t previous_char_start(std::string_view text, size_t end) {
+  size_t start = end - 1;
+  while (start > 0 && (static_cast<uint8_t>(text[start]) & 0xC0) == 0x80) --start;
+  return start;
+}
+
 }  // namespace
 
 Tokenizer::Tokenizer(TokenizerVocab vocab) : vocab_(std::move(vocab)) {
-  if (vocab_.model == "llama") {
-    throw std::runtime_error(
-        "tokenizer: tokenizer.ggml.model \"llama\" (SentencePiece BPE with byte fallback) is not "
-        "supported yet: it comes in a later issue; supported now: \"gpt2\" (byte-level BPE)");
+  validate_vocab();
+  build_token_lookup();
+  if (vocab_.model == "gpt2") {
+    auto byte_level =
+        std::make_unique<ByteLevelBpe>(vocab_, [this](std::string_view text) { return find_token(text); });
+    pre_tokenizer_ = byte_level->pre_tokenizer();
+    model_ = std::move(byte_level);
+  } else {
+    model_ = std::make_unique<SentencePieceBpe>(vocab_);
   }
-  if (vocab_.model != "gpt2") {
-    throw std::runtime_error("tokenizer: unsupported tokenizer.ggml.model " + quoted(vocab_.model) +
-                             "; supported: \"gpt2\" (byte-level BPE)");
+  bytes_of_token_.resize(vocab_.tokens.size());
+  for (size_t id = 0; id < vocab_.tokens.size(); ++id) {
+    const TokenType type = token_type(static_cast<int32_t>(id));
+    if (type == TokenType::Unused) continue;  // padding decodes to nothing, as in llama.cpp
+    bytes_of_token_[id] = (type == TokenType::Control || type == TokenType::UserDefined)
+                              ? vocab_.tokens[id]
+                              : model_->token_bytes(vocab_.tokens[id], type);
   }
-  pre_tokenizer_ = pre_tokenizer_from_name(vocab_.pre);
+  build_special_tokens();
+  build_end_of_generation_ids();
+}
 
+void Tokenizer::validate_vocab() const {
+  if (vocab_.model != "gpt2" && vocab_.model != "llama") {
+    throw std::runtime_error("tokenizer: unsupported tokenizer.ggml.model " + quoted(vocab_.model) +
+                             "; supported: \"gpt2\" (byte-level BPE) and \"llama\" (SentencePiece BPE)");
+  }
   const size_t token_count = vocab_.tokens.size();
   if (token_count == 0) throw std::runtime_error("tokenizer: the vocabulary has no tokens");
   if (token_count > static_cast<size_t>(INT32_MAX)) {
@@ -73,79 +103,39 @@ Tokenizer::Tokenizer(TokenizerVocab vocab) : vocab_(std::move(vocab)) {
   if (vocab_.add_bos && vocab_.bos_id < 0) {
     throw std::runtime_error("tokenizer: add_bos is set but the vocabulary has no bos_id");
   }
-
-  build_token_lookup();
-  build_byte_tokens();
-  build_merges();
-  build_special_tokens();
-  build_end_of_generation_ids();
+  for (const auto* list : {&vocab_.lstrip_ids, &vocab_.rstrip_ids}) {
+    const char* name = list == &vocab_.lstrip_ids ? "lstrip" : "rstrip";
+    for (int32_t id : *list) {
+      if (id < 0 || id >= static_cast<int64_t>(token_count)) {
+        throw std::runtime_error(std::string("tokenizer: ") + name + " token id " + std::to_string(id) +
+                                 " is out of range for a vocabulary of " + std::to_string(token_count) + " tokens");
+      }
+      const TokenType type = vocab_.token_types.empty() ? TokenType::Normal : vocab_.token_types[id];
+      if (!is_matched_in_text(type)) {
+        throw std::runtime_error(std::string("tokenizer: ") + name + " token " + std::to_string(id) + " " +
+                                 quoted(vocab_.tokens[id]) +
+                                 " is not a special token (Control, UserDefined or Unknown), so it is never "
+                                 "matched in text");
+      }
+    }
+  }
 }
 
 void Tokenizer::build_token_lookup() {
   id_of_text_.reserve(vocab_.tokens.size());
-  bytes_of_token_.resize(vocab_.tokens.size());
   for (size_t id = 0; id < vocab_.tokens.size(); ++id) {
     const std::string& text = vocab_.tokens[id];
     require_valid_utf8(text, "tokenizer: text of token " + std::to_string(id));
     id_of_text_.try_emplace(text, static_cast<int32_t>(id));
-    const TokenType type = token_type(static_cast<int32_t>(id));
-    if (type == TokenType::Control || type == TokenType::UserDefined) {
-      bytes_of_token_[id] = text;
-    } else {
-      // Hugging Face's byte-level decoder keeps a token's text as is when some character of it
-      // is not a byte-level character; do the same.
-      bytes_of_token_[id] = byte_level_decode(text).value_or(text);
-    }
-  }
-}
-
-void Tokenizer::build_byte_tokens() {
-  int byte_tokens_found = 0;
-  for (uint32_t byte = 0; byte < 256; ++byte) {
-    std::string spelled;
-    append_utf8(spelled, byte_level_char(static_cast<uint8_t>(byte)));
-    const std::optional<int32_t> id = find_token(spelled);
-    byte_token_ids_[byte] = id.value_or(kNoToken);
-    byte_tokens_found += id.has_value();
-  }
-  // Some real vocabularies lack a few bytes (SmolLM2 has no token for 21 of them, such as 0x1d
-  // and 0xf1), but one without any is not a byte-level vocabulary at all.
-  if (byte_tokens_found == 0) {
-    throw std::runtime_error(
-        "tokenizer: no token spells a single byte (\"a\", \"\xC4\xA0\" for space, ...): "
-        "this is not a byte-level BPE vocabulary");
-  }
-}
-
-void Tokenizer::build_merges() {
-  for (size_t rank = 0; rank < vocab_.merges.size(); ++rank) {
-    const std::string& merge = vocab_.merges[rank];
-    const size_t space = merge.find(' ');
-    if (space == std::string::npos || space == 0 || space + 1 == merge.size() ||
-        merge.find(' ', space + 1) != std::string::npos) {
-      throw std::runtime_error("tokenizer: merge " + std::to_string(rank) + " " + quoted(merge) +
-                               " is not of the form \"left right\"");
-    }
-    const std::string_view left = std::string_view(merge).substr(0, space);
-    const std::string_view right = std::string_view(merge).substr(space + 1);
-    const std::string joined = std::string(left) + std::string(right);
-    const std::optional<int32_t> left_id = find_token(left);
-    const std::optional<int32_t> right_id = find_token(right);
-    const std::optional<int32_t> joined_id = find_token(joined);
-    if (!left_id || !right_id || !joined_id) {
-      const char* part = !left_id ? "its left part" : !right_id ? "its right part" : "its result";
-      const std::string_view text = !left_id ? left : !right_id ? right : std::string_view(joined);
-      throw std::runtime_error("tokenizer: merge " + std::to_string(rank) + " " + quoted(merge) + ": " + part + " " +
-                               quoted(text) + " is not a token");
-    }
-    merges_.add(*left_id, *right_id, *joined_id, static_cast<int32_t>(rank));
   }
 }
 
 void Tokenizer::build_special_tokens() {
+  strip_flags_.assign(vocab_.tokens.size(), 0);
+  for (int32_t id : vocab_.lstrip_ids) strip_flags_[id] |= kStripLeft;
+  for (int32_t id : vocab_.rstrip_ids) strip_flags_[id] |= kStripRight;
   for (size_t id = 0; id < vocab_.tokens.size(); ++id) {
-    const TokenType type = token_type(static_cast<int32_t>(id));
-    if (type == TokenType::Control || type == TokenType::UserDefined) {
+    if (is_matched_in_text(token_type(static_cast<int32_t>(id)))) {
       special_tokens_.add(vocab_.tokens[id], static_cast<int32_t>(id));
     }
   }
@@ -171,34 +161,42 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 4);
   if (vocab_.add_bos) ids.push_back(vocab_.bos_id);
-  size_t offset = 0;
-  if (parse_special) {
-    while (const std::optional<SpecialTokenMatcher::Match> match = special_tokens_.find_next(text, offset)) {
-      encode_ordinary(text.substr(offset, match->offset - offset), ids);
-      ids.push_back(match->id);
-      offset = match->offset + match->length;
+  // As Hugging Face's AddedVocabulary: matches are found over the whole text, a Control or
+  // Unknown one is passed over without parse_special (its text stays in the stretch around it),
+  // and an lstrip / rstrip token extends over the white space beside it.
+  size_t stretch_begin = 0;
+  size_t search_from = 0;
+  while (const std::optional<SpecialTokenMatcher::Match> match = special_tokens_.find_next(text, search_from)) {
+    search_from = match->offset + match->length;
+    if (!parse_special && is_hidden_special(match->id)) continue;
+    size_t begin = match->offset;
+    size_t end = search_from;
+    if (strip_flags_[match->id] & kStripLeft) {
+      while (begin > stretch_begin) {
+        const size_t previous = previous_char_start(text, begin);
+        if (!is_white_space(decode_utf8_char(text, previous).code_point)) break;
+        begin = previous;
+      }
     }
+    if (strip_flags_[match->id] & kStripRight) {
+      while (end < text.size()) {
+        const Utf8Char next = decode_utf8_char(text, end);
+        if (!is_white_space(next.code_point)) break;
+        end += next.length;
+      }
+    }
+    encode_ordinary(text.substr(stretch_begin, begin - stretch_begin), ids);
+    ids.push_back(match->id);
+    stretch_begin = end;
+    search_from = std::max(search_from, end);
   }
-  encode_ordinary(text.substr(offset), ids);
+  encode_ordinary(text.substr(stretch_begin), ids);
   return ids;
 }
 
 void Tokenizer::encode_ordinary(std::string_view text, std::vector<int32_t>& ids) const {
   if (text.empty()) return;
-  std::vector<std::string_view> words;
-  split_words(pre_tokenizer_, text, words);
-  std::vector<int32_t> symbols;
-  for (std::string_view word : words) {
-    symbols.clear();
-    for (char byte : word) {
-      // A byte without a token is dropped before merging, as Hugging Face's BPE does when the
-      // vocabulary has no unknown token; its neighbours may then merge with each other.
-      const int32_t id = byte_token_ids_[static_cast<uint8_t>(byte)];
-      if (id != kNoToken) symbols.push_back(id);
-    }
-    merges_.apply(symbols);
-    ids.insert(ids.end(), symbols.begin(), symbols.end());
-  }
+  model_->encode(text, ids);
 }
 
 void Tokenizer::check_id(int32_t id, const char* caller) const {
@@ -225,13 +223,19 @@ TokenType Tokenizer::token_type(int32_t id) const {
   return vocab_.token_types.empty() ? TokenType::Normal : vocab_.token_types[id];
 }
 
+bool Tokenizer::is_hidden_special(int32_t id) const {
+  const TokenType type = token_type(id);
+  return type == TokenType::Control || type == TokenType::Unknown;
+}
+
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool include_special) const {
   std::string text;
   for (int32_t id : ids) {
     check_id(id, "Tokenizer::decode");
-    if (!include_special && is_control(id)) continue;
+    if (!include_special && is_hidden_special(id)) continue;
     text += bytes_of_token_[id];
   }
+  if (model_->strips_leading_space() && !text.empty() && text[0] == ' ') text.erase(0, 1);
   return text;
 }
 

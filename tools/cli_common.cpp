@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kernels/cpu/isa.h"
 #include "runtime/default_model.h"
 
 namespace phirun::cli {
@@ -16,6 +17,11 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("-c,--ctx-size", flags.context, "context length in tokens (default: min(model's, 4096))")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   app.add_option("--kv-type", flags.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
+  app.add_option("--accuracy", flags.accuracy,
+                 "activations of integer-weight matmuls: float (exact, default) or int8 (faster; may change "
+                 "greedy text on fragile models)")
+      ->check(CLI::IsMember({"float", "int8"}));
+  app.add_option("--isa", flags.isa, "kernel variant: scalar, avx2, avx512, avx512vnni, neon (default: the best)");
 }
 
 std::string resolve_model_path(const ModelFlags& flags) {
@@ -29,6 +35,11 @@ std::string resolve_model_path(const ModelFlags& flags) {
 }
 
 std::unique_ptr<Model> load_model(const ModelFlags& flags) {
+  if (!flags.isa.empty()) {
+    const std::optional<Isa> isa = isa_from_name(flags.isa);
+    if (!isa) throw std::runtime_error("--isa " + flags.isa + ": unknown kernel variant");
+    force_isa(*isa);  // before loading: the weights are repacked for the variant in use
+  }
   LoadOptions options;
   options.n_threads = flags.threads;
   return Model::load(resolve_model_path(flags), options);
@@ -38,6 +49,7 @@ SessionOptions session_options(const ModelFlags& flags) {
   SessionOptions options;
   options.context_length = flags.context;
   options.kv_type = flags.kv_type == "f32" ? TensorType::F32 : TensorType::F16;
+  options.activations = flags.accuracy == "int8" ? ActivationPrecision::Int8 : ActivationPrecision::Float;
   return options;
 }
 

@@ -18,9 +18,11 @@ struct ModelFlags {
   int threads = 0;         // 0: physical cores
   int64_t context = 0;     // 0: min(model context, 4096)
   std::string kv_type = "f16";
+  std::string accuracy = "float";  // activation precision: float | int8
+  std::string isa;                 // kernel variant; empty: PHIRUN_ISA or the best this CPU runs
 };
 
-// -m, -t, -c, --kv-type.
+// -m, -t, -c, --kv-type, --accuracy, --isa.
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 
 // The model path to open: -m, else the default model (saying so on stderr). Throws with the

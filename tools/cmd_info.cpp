@@ -1,9 +1,15 @@
 // `phirun info MODEL`: what a GGUF file holds, read from its metadata and tensor table alone,
 // so it also describes files whose architecture phirun cannot run.
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/thread_pool.h"
 #include "runtime/gguf.h"
 #include "tokenizer/chat_template.h"
 #include "tools/cli_common.h"
@@ -38,18 +44,44 @@ std::string special_token(const GgufFile& file, const char* key) {
   return text;
 }
 
+// `phirun info --system`: the CPU, the features detected and the kernel variant chosen.
+int print_system() {
+  std::string cpu_name = "unknown";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0 || line.rfind("Model name", 0) == 0) {
+      cpu_name = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  std::printf("cpu:            %s\n", cpu_name.c_str());
+  std::printf("cores:          %d physical, %u logical\n", ThreadPool::physical_core_count(),
+              std::thread::hardware_concurrency());
+  std::printf("features:       %s\n", detected_cpu_features().c_str());
+  std::string variants;
+  for (Isa isa : supported_isas()) variants += (variants.empty() ? "" : " ") + std::string(isa_name(isa));
+  std::printf("kernel variants: %s\n", variants.c_str());
+  const char* forced = std::getenv("PHIRUN_ISA");
+  std::printf("chosen:         %s%s\n", std::string(isa_name(active_isa())).c_str(),
+              forced && *forced ? " (forced by PHIRUN_ISA)" : " (the most capable supported)");
+  return 0;
+}
+
 }  // namespace
 
 int info_command(int argc, char** argv) {
   CLI::App app{
       "Describe a GGUF model file.\n"
-      "Example: phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+      "Example: phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf   (or: phirun info --system)",
       "phirun info"};
   ModelFlags flags;
   std::string positional;
   app.add_option("MODEL", positional, "GGUF model file (default: SmolLM2-135M-Instruct from the cache)");
   app.add_option("-m,--model", flags.model_path, "GGUF model file (same as MODEL)");
+  bool system = false;
+  app.add_flag("--system", system, "describe this machine's CPU and the kernel variant chosen instead");
   if (int code = parse_subcommand(app, argc, argv); code >= 0) return code;
+  if (system) return print_system();
   if (!positional.empty() && !flags.model_path.empty()) throw std::runtime_error("give the model once: MODEL or -m");
   if (!positional.empty()) flags.model_path = positional;
 
@@ -109,9 +141,8 @@ int info_command(int argc, char** argv) {
   if (chat_template.empty()) {
     std::printf("chat template:  none\n");
   } else {
-    const std::string_view known = recognize_chat_template(chat_template);
     std::printf("chat template:  present (%zu bytes, %s)\n", chat_template.size(),
-                known.empty() ? "not one phirun can render yet" : std::string(known).c_str());
+                chat_template_status(chat_template).c_str());
   }
   return 0;
 }

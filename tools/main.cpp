@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
      "phirun tokenize -p \"Hello world\" --pieces"},
     {"info", phirun::cli::info_command, "describe a GGUF model file",
      "phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf"},
+    {"bench", phirun::cli::bench_command, "measure prompt and decode speed",
+     "phirun bench -m model.gguf -p 512 -n 128 -t 1,2 -r 5"},
     {"build", phirun::cli::build_command, "build a GGUF model from a Hugging Face folder or a GGUF file",
      "phirun build -i SmolLM2-135M-Instruct/ -o smollm2-int4.gguf -p int4"},
     {"perplexity", phirun::cli::perplexity_command, "perplexity (and KL divergence) of a model on a text",

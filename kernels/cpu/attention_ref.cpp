@@ -1,6 +1,6 @@
 // Causal grouped-query attention over the KV cache, and writes into the cache. One task per
-// (query row, head) pair, split over the threads; softmax is computed in float with the max
-// subtracted, as the reference does.
+// (query row, head) pair, split over the threads. The active variant's fused kernel runs when it
+// handles the shape; else the reference: softmax in float with the max subtracted.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -48,6 +48,12 @@ void CpuOps::store_kv(const KvLayerView& cache, const float* k, const float* v, 
 
 void CpuOps::attention(const float* q, int64_t n_rows, int64_t start_position, const KvLayerView& cache,
                        const AttentionParams& params, float* out) {
+  if (op_kernels_ && op_kernels_->attention(q, start_position, cache, params, out, 0, 0)) {
+    pool_.parallel_for(n_rows * params.n_heads, [&](int64_t begin, int64_t end) {
+      op_kernels_->attention(q, start_position, cache, params, out, begin, end);
+    });
+    return;
+  }
   const int64_t head_dim = params.head_dim;
   const int64_t heads_per_kv = params.n_heads / cache.n_kv_heads;
   pool_.parallel_for(n_rows * params.n_heads, [&](int64_t begin, int64_t end) {

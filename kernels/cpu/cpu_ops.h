@@ -4,6 +4,9 @@
 
 #include <vector>
 
+#include "kernels/cpu/gemm/activations.h"
+#include "kernels/cpu/gemm/gemm_kernels.h"
+#include "kernels/cpu/op_kernels.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/ops.h"
 
@@ -11,7 +14,10 @@ namespace phirun {
 
 class CpuOps final : public Ops {
  public:
-  explicit CpuOps(ThreadPool& pool) : pool_(pool) {}
+  // The kernel variant is the one active when constructed (active_isa()).
+  explicit CpuOps(ThreadPool& pool, ActivationPrecision activations = ActivationPrecision::Float);
+
+  MatrixView prepare_weight(const MatrixView& weight, WeightBuffer& storage) override;
 
   void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) override;
   void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) override;
@@ -34,9 +40,21 @@ class CpuOps final : public Ops {
     std::vector<float> cosines, sines;  // [row][rotary_dims / 2]
   };
 
+  // The reference path: the file's row-major layout, one row dequantized (or dotted with int8
+  // activations) at a time.
+  void matmul_row_major(const MatrixView& weight, const float* x, int64_t n_rows, float* y);
+
   ThreadPool& pool_;
+  ActivationPrecision activations_;
+  const GemmKernels* kernels_;   // nullptr: the scalar reference variant
+  const OpKernels* op_kernels_;  // likewise
   RopeTable rope_table_;
+  Int8Buffers int8_;
+  std::vector<float> block_sums_;
 };
+
+// Repacks `weight` for the CPU kernels when a SIMD variant is active (see prepare_weight).
+MatrixView cpu_prepare_weight(const MatrixView& weight, WeightBuffer& storage);
 
 // Single-threaded building blocks, exposed for tests.
 void rope_angles_ref(int64_t position, const RopeParams& params, float* cosines, float* sines);

@@ -1,4 +1,5 @@
 // Row-wise ops of the forward pass: RMSNorm, RoPE, SwiGLU, residual add.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/cpu_ops.h"
@@ -6,6 +7,17 @@
 namespace phirun {
 
 void CpuOps::rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) {
+  if (op_kernels_) {
+    const RmsNormKernel kernel = op_kernels_->rms_norm;
+    if (n_rows < 8) {
+      for (int64_t t = 0; t < n_rows; ++t) kernel(x + t * dim, weight, dim, eps, out + t * dim);
+    } else {
+      pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) kernel(x + t * dim, weight, dim, eps, out + t * dim);
+      });
+    }
+    return;
+  }
   for (int64_t t = 0; t < n_rows; ++t) {
     const float* row = x + t * dim;
     double sum_squares = 0.0;  // double: dim can be thousands of values of mixed magnitude
@@ -65,6 +77,16 @@ void CpuOps::rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, i
 }
 
 void CpuOps::swiglu(const float* gate, const float* up, int64_t n, float* out) {
+  if (op_kernels_) {
+    // Split in multiples of 16 so that every element takes the same (vector) path.
+    const int64_t chunks = (n + 15) / 16;
+    if (chunks < 256) return op_kernels_->swiglu(gate, up, n, out);
+    pool_.parallel_for(chunks, [&](int64_t begin, int64_t end) {
+      const int64_t first = 16 * begin, last = std::min(n, 16 * end);
+      op_kernels_->swiglu(gate + first, up + first, last - first, out + first);
+    });
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 

@@ -1,7 +1,9 @@
-// Thread pool with a generation counter: run() publishes a task by bumping the generation,
-// workers that are still spinning pick it up without a syscall, sleeping ones are woken.
+// Thread pool with a generation counter: a job is published by bumping the generation; workers
+// that are still spinning pick it up without a lock or a syscall (only a sleeping worker costs
+// the caller the mutex), then claim chunks of it alongside the caller.
 #include "kernels/cpu/thread_pool.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <string>
@@ -25,20 +27,30 @@ inline void cpu_relax() {
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
   workers_.reserve(size_t(n_threads_ - 1));
-  for (int index = 1; index < n_threads_; ++index) workers_.emplace_back([this, index] { worker_loop(index); });
+  for (int index = 1; index < n_threads_; ++index) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    stopping_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
   }
   wake_.notify_all();
   for (std::thread& worker : workers_) worker.join();
 }
 
-void ThreadPool::worker_loop(int thread_index) {
+void ThreadPool::work_on(Job& job) {
+  for (;;) {
+    const int64_t begin = job.next.fetch_add(job.chunk, std::memory_order_relaxed);
+    if (begin >= job.n) return;
+    const int64_t end = std::min(job.n, begin + job.chunk);
+    (*job.body)(begin, end);
+    job.done.fetch_add(end - begin, std::memory_order_release);
+  }
+}
+
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     uint64_t current = generation_.load(std::memory_order_acquire);
@@ -47,36 +59,34 @@ void ThreadPool::worker_loop(int thread_index) {
       current = generation_.load(std::memory_order_acquire);
     }
     if (current == seen) {
+      // Announce the sleep before checking the generation one last time (under the mutex): the
+      // caller bumps the generation before it reads sleepers_, so one of the two sees the other.
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lock, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
       current = generation_.load(std::memory_order_acquire);
     }
     seen = current;
-    const std::function<void(int, int)>* task;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-      task = task_;
-    }
-    (*task)(thread_index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (stopping_.load(std::memory_order_relaxed)) return;
+    // Registered before reading the pointer: the caller clears job_ and then waits for in_job_ to
+    // drop to zero before its job goes out of scope, so a late worker sees nullptr or a live job.
+    in_job_.fetch_add(1, std::memory_order_seq_cst);
+    if (Job* job = job_.load(std::memory_order_seq_cst)) work_on(*job);
+    in_job_.fetch_sub(1, std::memory_order_release);
   }
 }
 
-void ThreadPool::run(const std::function<void(int, int)>& task) {
-  if (n_threads_ == 1) {
-    task(0, 1);
-    return;
-  }
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    task_ = &task;
-    generation_.fetch_add(1, std::memory_order_release);
-  }
-  wake_.notify_all();
-  task(0, n_threads_);
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+int64_t ThreadPool::chunk_size(int64_t n) const {
+  const int64_t chunks = int64_t(n_threads_) * 4;
+  return std::max<int64_t>(1, (n + chunks - 1) / chunks);
+}
+
+namespace {
+
+template <class Finished>
+void wait_until(Finished&& finished) {
+  for (int spin = 0; !finished(); ++spin) {
     if (spin < kSpinIterations) {
       cpu_relax();
     } else {
@@ -85,14 +95,48 @@ void ThreadPool::run(const std::function<void(int, int)>& task) {
   }
 }
 
+}  // namespace
+
+void ThreadPool::execute(Job& job) {
+  job_.store(&job, std::memory_order_seq_cst);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_.notify_all();
+  }
+  work_on(job);
+  wait_until([&] { return job.done.load(std::memory_order_acquire) == job.n; });
+  job_.store(nullptr, std::memory_order_seq_cst);
+  wait_until([&] { return in_job_.load(std::memory_order_seq_cst) == 0; });
+}
+
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body) {
   if (n <= 0) return;
-  run([&](int thread_index, int n_threads) {
-    const int64_t base = n / n_threads, extra = n % n_threads;
-    const int64_t begin = thread_index * base + std::min<int64_t>(thread_index, extra);
-    const int64_t end = begin + base + (thread_index < extra ? 1 : 0);
-    if (begin < end) body(begin, end);
-  });
+  if (n_threads_ == 1) {
+    body(0, n);
+    return;
+  }
+  Job job;
+  job.body = &body;
+  job.n = n;
+  job.chunk = chunk_size(n);
+  execute(job);
+}
+
+void ThreadPool::run(const std::function<void(int, int)>& task) {
+  const int parts = n_threads_;
+  if (parts == 1) {
+    task(0, 1);
+    return;
+  }
+  const std::function<void(int64_t, int64_t)> body = [&](int64_t begin, int64_t end) {
+    for (int64_t part = begin; part < end; ++part) task(int(part), parts);
+  };
+  Job job;
+  job.body = &body;
+  job.n = parts;
+  job.chunk = 1;
+  execute(job);
 }
 
 int ThreadPool::physical_core_count() {

@@ -1,5 +1,8 @@
 // One pool of worker threads per model: created once, reused for every op of every token.
-// Workers spin briefly between ops (ops follow each other within microseconds), then sleep.
+// Work is cut into chunks that the caller and the workers claim from a shared counter, so a
+// worker that the OS has not scheduled yet (another process busy on its core) delays nothing:
+// the others take its share. Workers spin briefly between ops (ops follow each other within
+// microseconds), then sleep.
 #pragma once
 
 #include <atomic>
@@ -21,27 +24,42 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs task(thread_index, n_threads) once on every thread (the caller is thread 0) and returns
-  // when all have finished. Not reentrant: tasks must not call run() themselves.
-  void run(const std::function<void(int thread_index, int n_threads)>& task);
+  // Runs task(part, n_parts) once for every part 0 .. n_threads-1, in parallel on whichever
+  // threads are free (the caller included), and returns when all have finished. Not reentrant.
+  void run(const std::function<void(int part, int n_parts)>& task);
 
-  // Splits [0, n) into one contiguous chunk per thread, sizes differing by at most one.
+  // Calls body(begin, end) over [0, n) in chunks of at most chunk_size(n) indices, claimed by
+  // the threads in turn; returns when every index has been visited exactly once.
   void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& body);
+
+  // The chunk length parallel_for uses: about four chunks per thread, so that the threads finish
+  // together even when one of them starts late.
+  int64_t chunk_size(int64_t n) const;
 
   // Physical cores of this machine (hyper-thread siblings counted once); at least 1.
   static int physical_core_count();
 
  private:
-  void worker_loop(int thread_index);
+  struct Job {
+    const std::function<void(int64_t, int64_t)>* body = nullptr;
+    int64_t n = 0, chunk = 1;
+    std::atomic<int64_t> next{0};  // first index not yet claimed
+    std::atomic<int64_t> done{0};  // indices finished
+  };
+
+  void worker_loop();
+  void execute(Job& job);  // publishes the job, works on it, returns when it is done
+  static void work_on(Job& job);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  bool stopping_ = false;  // guarded by mutex_
-  const std::function<void(int, int)>* task_ = nullptr;
+  std::atomic<uint64_t> generation_{0};  // bumped for every job and for shutdown
+  std::atomic<Job*> job_{nullptr};       // the job in progress, nullptr between jobs
+  std::atomic<int> in_job_{0};           // workers holding a pointer to the job
+  std::atomic<int> sleepers_{0};         // workers waiting on wake_
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace phirun

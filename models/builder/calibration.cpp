@@ -17,11 +17,28 @@ namespace {
 
 class RecordingOps final : public Ops {
  public:
-  RecordingOps(Ops& inner, const GgufFile& file, ThreadPool& pool, const CalibrationOptions& options)
+  // The loader repacks matmul weights for the kernels, so a matrix is known by its view's data
+  // pointer in the model's weights, named after the GGUF tensor it came from.
+  RecordingOps(Ops& inner, const Model& model, ThreadPool& pool, const CalibrationOptions& options)
       : inner_(inner), pool_(pool), options_(options) {
-    for (const GgufTensor& tensor : file.tensors()) names_[tensor.data] = tensor.name;
+    const ModelWeights& weights = model.weights();
+    for (size_t l = 0; l < weights.layers.size(); ++l) {
+      const LayerWeights& layer = weights.layers[l];
+      const std::string block = "blk." + std::to_string(l) + ".";
+      const std::pair<const MatrixView*, const char*> named[] = {
+          {&layer.wq, "attn_q"},     {&layer.wk, "attn_k"},        {&layer.wv, "attn_v"},
+          {&layer.wqkv, "attn_qkv"}, {&layer.wo, "attn_output"},   {&layer.w_gate, "ffn_gate"},
+          {&layer.w_up, "ffn_up"},   {&layer.w_gate_up, "ffn_up"}, {&layer.w_down, "ffn_down"}};
+      for (const auto& [view, name] : named)
+        if (view->data) names_[view->data] = block + name + ".weight";
+    }
+    // A tied head is the embedding tensor itself.
+    names_[weights.output.data] = model.file().find("output.weight") ? "output.weight" : "token_embd.weight";
   }
 
+  MatrixView prepare_weight(const MatrixView& weight, WeightBuffer& storage) override {
+    return inner_.prepare_weight(weight, storage);
+  }
   void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) override {
     inner_.embed(table, ids, out);
   }
@@ -188,7 +205,7 @@ ActivationStats collect_activation_stats(const Model& model, const std::string& 
   if (options.max_chunks > 0) chunks = std::min(chunks, options.max_chunks);
 
   CpuOps cpu(model.thread_pool());
-  RecordingOps ops(cpu, model.file(), model.thread_pool(), options);
+  RecordingOps ops(cpu, model, model.thread_pool(), options);
   LlamaForward forward(config, model.weights(), ops);
   // An F32 cache: calibration measures the model as exactly as it can.
   const uint64_t half_layer = uint64_t(config.n_kv_heads * context * config.head_dim);

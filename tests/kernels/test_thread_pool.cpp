@@ -22,17 +22,37 @@ TEST(ThreadPool, ParallelForVisitsEveryIndexOnce) {
   }
 }
 
-TEST(ThreadPool, ChunksDifferByAtMostOne) {
+TEST(ThreadPool, ChunksAreAtMostTheChunkSizeAndRunVisitsEveryPart) {
   ThreadPool pool(3);
-  std::vector<int64_t> sizes(3);
-  pool.run([&](int index, int n_threads) {
-    ASSERT_EQ(n_threads, 3);
-    (void)index;
+  std::vector<std::atomic<int>> parts(3);
+  pool.run([&](int part, int n_parts) {
+    ASSERT_EQ(n_parts, 3);
+    parts[size_t(part)]++;
   });
-  pool.parallel_for(10, [&](int64_t begin, int64_t end) {
-    sizes[size_t(begin == 0 ? 0 : begin == 4 ? 1 : 2)] = end - begin;
-  });
-  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 3, 3}));
+  for (const auto& count : parts) EXPECT_EQ(count.load(), 1);
+  for (int64_t n : {1, 10, 12, 1000}) {
+    std::atomic<int64_t> largest{0};
+    pool.parallel_for(n, [&](int64_t begin, int64_t end) {
+      int64_t seen = largest.load();
+      while (end - begin > seen && !largest.compare_exchange_weak(seen, end - begin)) {
+      }
+    });
+    EXPECT_LE(largest.load(), pool.chunk_size(n)) << n;
+    EXPECT_EQ(pool.chunk_size(n), (n + 11) / 12) << n;
+  }
+}
+
+// A caller that finishes the work alone (the worker not yet scheduled) must not wait for it,
+// and a worker arriving late must not touch a job that has ended.
+TEST(ThreadPool, LateWorkersNeitherBlockNorSeeEndedJobs) {
+  ThreadPool pool(2);
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<int> visits(64, 0);
+    pool.parallel_for(64, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) visits[size_t(i)]++;
+    });
+    for (int v : visits) ASSERT_EQ(v, 1);
+  }
 }
 
 TEST(ThreadPool, ManyShortRunsInARow) {

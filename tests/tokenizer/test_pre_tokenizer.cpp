@@ -1,12 +1,15 @@
-// Pre-tokenizer splits checked by hand against GPT-2's pattern and SmolLM's digit split (each
-// expectation was also confirmed with Hugging Face's pre_tokenize_str).
+// Pre-tokenizer splits checked by hand against GPT-2's pattern, SmolLM's digit split and the o200k
+// pattern (each expectation was also confirmed with Hugging Face's pre_tokenize_str).
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/utf8.h"
 
 namespace phirun {
 namespace {
@@ -83,17 +86,64 @@ TEST(PreTokenizerSmolLM, IsolatesEveryNumberCharacter) {
   EXPECT_EQ(words_of(kind, "a  b"), (Words{"a", " ", " b"}));
 }
 
+TEST(PreTokenizerO200k, LettersCaseAndContractions) {
+  const auto kind = PreTokenizer::Gpt4o;
+  EXPECT_EQ(words_of(kind, "Hello, world!"), (Words{"Hello", ",", " world", "!"}));
+  // An upper run followed by lower letters keeps them; a lower run ends at the next upper letter.
+  EXPECT_EQ(words_of(kind, "HelloWORLDfoo getHTTPResponse"), (Words{"Hello", "WORLDfoo", " get", "HTTPResponse"}));
+  // Contractions in any case, and U+017F (long s) folds to 's' under (?i).
+  EXPECT_EQ(words_of(kind, "I'M you'Re x'\u017f don't"), (Words{"I'M", " you'Re", " x'\u017f", " don't"}));
+  // One character that is neither letter, number, CR nor LF may lead a word.
+  EXPECT_EQ(words_of(kind, " !hello (x) \"q\""), (Words{" !", "hello", " (", "x", ")", " \"", "q", "\""}));
+  // 中 (Lo) is in both letter classes: the upper-star run gives back up to the last of them.
+  EXPECT_EQ(words_of(kind, "\u4e2dA\u4e2dA!"), (Words{"\u4e2dA\u4e2d", "A", "!"}));
+  // Marks belong to both letter classes but are not \p{L}: they join words, or punctuation runs.
+  EXPECT_EQ(words_of(kind, "cafe\u0301 \u0301!! !!\u0301"), (Words{"cafe\u0301", " \u0301", "!!", " !!\u0301"}));
+}
+
+TEST(PreTokenizerO200k, NumbersWhiteSpaceAndLineBreaks) {
+  const auto kind = PreTokenizer::Gpt4o;
+  EXPECT_EQ(words_of(kind, "12345 1,000"), (Words{"123", "45", " ", "1", ",", "000"}));
+  EXPECT_EQ(words_of(kind, "a\n\n b  \n c"), (Words{"a", "\n\n", " b", "  \n", " c"}));
+  EXPECT_EQ(words_of(kind, "foo.\r\n//x /y/\n"), (Words{"foo", ".\r\n//", "x", " /", "y", "/\n"}));
+  EXPECT_EQ(words_of(kind, "x   \ty"), (Words{"x", "   ", "\ty"}));
+  EXPECT_EQ(words_of(kind, "end  "), (Words{"end", "  "}));
+}
+
+TEST(PreTokenizerO200k, WordsTileAnyText) {
+  // Random text over characters of every class the pattern distinguishes: the words are never
+  // empty and put back together give the text.
+  const char32_t pool[] = {'a',    'Z',    ' ',    '\n',   '\r',    '\t',   '\'',   's',
+                           'L',    '7',    '/',    '!',    0x00A0,  0x0301, 0x01C5, 0x02B0,
+                           0x4E2D, 0x0663, 0x3000, 0x017F, 0x1F600, 0x2028, 0x0085, 0xFFFD};
+  std::mt19937 random(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const int length = static_cast<int>(random() % 24);
+    for (int i = 0; i < length; ++i) append_utf8(text, pool[random() % std::size(pool)]);
+    std::vector<std::string_view> words;
+    split_words(PreTokenizer::Gpt4o, text, words);
+    std::string joined;
+    for (std::string_view word : words) {
+      ASSERT_FALSE(word.empty()) << text;
+      joined += word;
+    }
+    ASSERT_EQ(joined, text);
+  }
+}
+
 TEST(PreTokenizer, NamesFromGguf) {
   EXPECT_EQ(pre_tokenizer_from_name("smollm"), PreTokenizer::SmolLM);
   EXPECT_EQ(pre_tokenizer_from_name("gpt2"), PreTokenizer::Gpt2);
   EXPECT_EQ(pre_tokenizer_from_name("default"), PreTokenizer::Gpt2);
+  EXPECT_EQ(pre_tokenizer_from_name("gpt-4o"), PreTokenizer::Gpt4o);
   try {
     pre_tokenizer_from_name("llama-bpe");
     FAIL() << "no exception";
   } catch (const std::runtime_error& error) {
     EXPECT_STREQ(error.what(),
                  "unsupported tokenizer.ggml.pre \"llama-bpe\": supported pre-tokenizers are \"smollm\", "
-                 "\"gpt2\" and \"default\"");
+                 "\"gpt-4o\", \"gpt2\" and \"default\"");
   }
 }
 

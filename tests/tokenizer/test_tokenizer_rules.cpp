@@ -144,18 +144,15 @@ TEST(Tokenizer, InvalidUtf8InputNamesTheOffset) {
 
 TEST(TokenizerValidation, RejectsBadVocabularies) {
   TokenizerVocab vocab = byte_vocab();
-  vocab.model = "llama";
-  EXPECT_EQ(error_of(vocab),
-            "tokenizer: tokenizer.ggml.model \"llama\" (SentencePiece BPE with byte fallback) is not supported "
-            "yet: it comes in a later issue; supported now: \"gpt2\" (byte-level BPE)");
   vocab.model = "bert";
   EXPECT_EQ(error_of(vocab),
-            "tokenizer: unsupported tokenizer.ggml.model \"bert\"; supported: \"gpt2\" (byte-level BPE)");
+            "tokenizer: unsupported tokenizer.ggml.model \"bert\"; supported: \"gpt2\" (byte-level BPE) and "
+            "\"llama\" (SentencePiece BPE)");
 
   vocab = byte_vocab("qwen2");
   EXPECT_EQ(error_of(vocab),
-            "unsupported tokenizer.ggml.pre \"qwen2\": supported pre-tokenizers are \"smollm\", \"gpt2\" and "
-            "\"default\"");
+            "unsupported tokenizer.ggml.pre \"qwen2\": supported pre-tokenizers are \"smollm\", \"gpt-4o\", "
+            "\"gpt2\" and \"default\"");
 
   vocab = byte_vocab();
   vocab.token_types.pop_back();

@@ -1,8 +1,10 @@
 // The phirun binary end to end: the default model answers, and every kind of bad input gives one
 // clear error line on stderr and a non-zero exit, never a crash or a hang.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "tests/common/test_model.h"
+#include "tests/common/tiny_model.h"
 
 namespace phirun {
 namespace {
@@ -76,7 +79,7 @@ TEST(Cli, UnknownCommandPrintsCommands) {
 }
 
 TEST(Cli, EverySubcommandHasHelpWithAnExample) {
-  for (const char* command : {"chat", "generate", "tokenize", "info"}) {
+  for (const char* command : {"chat", "generate", "tokenize", "info", "bench"}) {
     const RunResult result = run_phirun(std::string(command) + " --help");
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_NE(result.out.find("Example: phirun"), std::string::npos) << command << ": " << result.out;
@@ -128,6 +131,56 @@ TEST(Cli, DefaultModelAnswersParis) {
   EXPECT_NE(result.err.find("prompt 37 tokens"), std::string::npos) << result.err;
 }
 
+TEST(Cli, InfoSaysTheChatTemplateRenders) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("info " + quote(model_path));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("chat template:  present (368 bytes, renders)\n"), std::string::npos) << result.out;
+}
+
+// A tiny model whose chat template is `chat_template` and whose vocabulary adds a BOS.
+std::string write_tiny_chat_model(const std::string& name, const std::string& chat_template) {
+  testing::TinyModelOptions options;
+  options.override_keys = {{"tokenizer.chat_template", GgufValue::of_string(chat_template)},
+                           {"tokenizer.ggml.add_bos_token", GgufValue::of_bool(true)}};
+  const std::string path = ::testing::TempDir() + name + "_" + std::to_string(::getpid()) + ".gguf";
+  testing::write_tiny_llama_gguf(path, options);
+  return path;
+}
+
+TEST(Cli, ChatRendersTheModelsTemplate) {
+  // The template writes the BOS itself: the prompt holds it once (transformers adds no other), then
+  // the question's two bytes.
+  const std::string model = write_tiny_chat_model(
+      "tiny_bos_template", "{{ bos_token }}{% for m in messages %}{{ m.content | trim }}{% endfor %}");
+  const RunResult result = run_phirun("chat -n 1 --ids -m " + quote(model) + " -p ' hi '");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("prompt 3 tokens"), std::string::npos) << result.err;
+  const RunResult info = run_phirun("info " + quote(model));
+  EXPECT_NE(info.out.find("chat template:  present (72 bytes, renders)"), std::string::npos) << info.out;
+  std::filesystem::remove(model);
+}
+
+TEST(Cli, ChatTemplateErrorsAreOneLine) {
+  const std::string model =
+      write_tiny_chat_model("tiny_raising_template",
+                            "{% if messages[0].role != 'system' %}{{ raise_exception('A system message is required') }}"
+                            "{% endif %}{{ messages[0].content }}");
+  expect_one_error(run_phirun("chat -m " + quote(model) + " -p hi"),
+                   "chat template: the template raised an error: A system message is required (line 1, column 41)");
+  const RunResult ok = run_phirun("chat -n 1 --ids --system 'Be brief.' -m " + quote(model) + " -p hi");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const std::string broken =
+      write_tiny_chat_model("tiny_broken_template", "{% for m in messages %}{{ m.content | from_json }}{% endfor %}");
+  expect_one_error(run_phirun("chat -m " + quote(broken) + " -p hi"),
+                   "chat template: line 1, column 39: unknown filter 'from_json'");
+  const RunResult info = run_phirun("info " + quote(broken));
+  EXPECT_NE(info.out.find("cannot render: line 1, column 39: unknown filter 'from_json'"), std::string::npos)
+      << info.out;
+  std::filesystem::remove(model);
+  std::filesystem::remove(broken);
+}
+
 TEST(Cli, GenerateIdsAndTokenize) {
   PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
   const RunResult ids = run_phirun("chat --ids -m " + quote(model_path) + " -p 'What is the capital of France?'");
@@ -165,6 +218,53 @@ TEST(Cli, MissingPrompt) {
                    "/nonexistent/prompt.txt: cannot open");
 }
 
+// The search flags: a seed gives the same sample at one and two threads; beam search prints its
+// hypotheses best first; a stop string cuts the text; contradictory flags are one error line.
+TEST(Cli, SamplingWithASeedIsTheSameAtOneAndTwoThreads) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const std::string command = "generate -m " + quote(model_path) +
+                              " -p 'Once upon a time' -n 24 --do-sample --temperature 0.9 --top-p 0.95 --seed 5";
+  const RunResult one = run_phirun(command + " -t 1");
+  const RunResult two = run_phirun(command + " -t 2");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, two.out);
+  EXPECT_GT(one.out.size(), 40u);
+  const RunResult other_seed = run_phirun(command + " -t 1 --seed 6");
+  EXPECT_NE(one.out, other_seed.out);
+}
+
+TEST(Cli, BeamSearchPrintsTheBestHypothesesFirst) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result =
+      run_phirun("chat -m " + quote(model_path) +
+                 " -p 'Name three colors.' --num-beams 4 --num-return-sequences 2 -n 20 --length-penalty 1.2 "
+                 "--kv-type f32");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // transformers.generate's two, scored -0.30150 and -0.37024 (chat_colors/beam4_lp1.2_estrue in
+  // tests/fixtures/generation/smollm2.json); phirun's scores agree to 1e-5.
+  EXPECT_EQ(result.out, "[1] score -0.3015\n1. Red\n2. Blue\n3. Green\n[2] score -0.3702\n1. Red\n2. Green\n3. Blue\n");
+}
+
+TEST(Cli, StopStringsCutTheText) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result =
+      run_phirun("generate -m " + quote(model_path) + " -p 'Once upon a time' -n 40 --stop 'Haven was' --stop zzz");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, ", the city of Nova \n");
+  EXPECT_NE(result.err.find("stop: stop string"), std::string::npos) << result.err;
+}
+
+TEST(Cli, ContradictorySearchFlags) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const std::string base = "generate -m " + quote(model_path) + " -p hi ";
+  expect_one_error(run_phirun(base + "--top-p 0"), "top_p = 0 is outside (0, 1]");
+  expect_one_error(run_phirun(base + "--num-beams 4 --num-return-sequences 5"),
+                   "num_return_sequences = 5 must be between 1 and num_beams = 4");
+  expect_one_error(run_phirun(base + "--num-beams 2 --do-sample"), "beam sampling");
+  expect_one_error(run_phirun(base + "--max-length 1"), "no room below max_length = 1");
+  expect_one_error(run_phirun(base + "--num-beams 40"), "num_beams = 40");
+}
+
 TEST(Cli, DefaultModelMissingSaysHowToFetchIt) {
   // Run with an empty cache folder so that the default model cannot be found.
   const std::string empty_cache = ::testing::TempDir() + "empty_phirun_cache";
@@ -179,6 +279,38 @@ TEST(Cli, DefaultModelMissingSaysHowToFetchIt) {
   const int status = pclose(pipe);
   EXPECT_NE(status, 0);
   EXPECT_NE(output.find("scripts/fetch-model.sh"), std::string::npos) << output;
+}
+
+TEST(Cli, InfoSystemNamesTheChosenKernelVariant) {
+  const RunResult result = run_phirun("info --system");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("kernel variants: scalar"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("chosen:"), std::string::npos) << result.out;
+  expect_one_error(run_phirun("generate -p hi --isa sse9"), "unknown kernel variant");
+}
+
+TEST(Cli, BenchReportsEveryTestAndThreadCountAsJson) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("bench -m " + quote(model_path) + " -p 8 -n 4 -r 2 -t 1,2 --json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json["results"].size(), 4u) << result.out;
+  EXPECT_EQ(json["results"][0]["test"], "pp8");
+  EXPECT_EQ(json["results"][1]["test"], "tg4");
+  EXPECT_EQ(json["results"][2]["threads"], 2);
+  for (const auto& r : json["results"]) {
+    EXPECT_EQ(r["runs"].size(), 2u);
+    EXPECT_GT(r["median_tokens_per_second"].get<double>(), 0.0);
+  }
+  EXPECT_GT(json["peak_rss_bytes"].get<double>(), json["file_bytes"].get<double>() * 0.5);
+  expect_one_error(run_phirun("bench -m " + quote(model_path) + " -t 1,x"), "expected thread counts");
+}
+
+TEST(Cli, Int8AccuracyRuns) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const RunResult result = run_phirun("generate --accuracy int8 -n 4 -m " + quote(model_path) + " -p 'Once upon'");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_FALSE(result.out.empty());
 }
 
 }  // namespace

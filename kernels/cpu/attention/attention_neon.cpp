@@ -1,0 +1,11 @@
+// Fused attention, RMSNorm and SwiGLU for AArch64 NEON with dotprod; this file alone is compiled with those flags.
+#include "kernels/cpu/attention/fused_attention.h"
+#include "kernels/cpu/elementwise/elementwise.h"
+#include "kernels/cpu/op_kernels.h"
+#include "kernels/cpu/simd/neon.h"
+
+namespace phirun {
+
+OpKernels op_kernels_neon() { return {fused_attention<NeonSimd>, rms_norm_row<NeonSimd>, swiglu<NeonSimd>}; }
+
+}  // namespace phirun

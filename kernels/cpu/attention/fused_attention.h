@@ -1,0 +1,96 @@
+// Fused causal attention over an F16 KV cache, one (query row, head) at a time, written once
+// against a SIMD primitive set V: positions are taken in chunks of 64, their scores kept in a
+// 64-float buffer, and the softmax is computed online (running maximum and sum, the output
+// rescaled when the maximum grows), so no score matrix is materialized however long the context.
+// Internal linkage: see simd/avx512.h.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cpu/op_kernels.h"
+
+namespace phirun {
+namespace {
+
+constexpr int64_t kAttentionChunk = 64;
+
+template <class V, int kVectors>
+void attend_one(const float* query, int64_t n_positions, const uint8_t* keys, const uint8_t* values, float scale,
+                float* out) {
+  using F = typename V::F;
+  constexpr int64_t kRowBytes = 2 * 16 * kVectors;  // one cached row of F16
+  F q[kVectors], acc[kVectors];
+  for (int i = 0; i < kVectors; ++i) {
+    q[i] = V::mul(V::loadu(query + 16 * i), V::splatf(scale));
+    acc[i] = V::zero();
+  }
+  alignas(64) float scores[kAttentionChunk];
+  float running_max = -INFINITY, total = 0.0f;
+  for (int64_t p0 = 0; p0 < n_positions; p0 += kAttentionChunk) {
+    const int64_t n = std::min(kAttentionChunk, n_positions - p0);
+    float chunk_max = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) {
+      const uint8_t* key = keys + (p0 + j) * kRowBytes;
+      F s = V::mul(q[0], V::load_f16(key));
+      for (int i = 1; i < kVectors; ++i) s = V::fma(q[i], V::load_f16(key + 32 * i), s);
+      scores[j] = V::reduce_add(s);
+      chunk_max = std::max(chunk_max, scores[j]);
+    }
+    const float new_max = std::max(running_max, chunk_max);
+    if (new_max > running_max && running_max != -INFINITY) {
+      const float correction = std::exp(running_max - new_max);
+      total *= correction;
+      for (int i = 0; i < kVectors; ++i) acc[i] = V::mul(acc[i], V::splatf(correction));
+    }
+    running_max = new_max;
+    for (int64_t j = n; j < (n + 15) / 16 * 16; ++j) scores[j] = -INFINITY;
+    for (int64_t j = 0; j < n; j += 16) V::store(scores + j, V::exp(V::add(V::loadu(scores + j), V::splatf(-new_max))));
+    for (int64_t j = 0; j < n; ++j) {
+      total += scores[j];
+      const F weight = V::splatf(scores[j]);
+      const uint8_t* value = values + (p0 + j) * kRowBytes;
+      for (int i = 0; i < kVectors; ++i) acc[i] = V::fma(weight, V::load_f16(value + 32 * i), acc[i]);
+    }
+  }
+  const F inverse = V::splatf(1.0f / total);
+  for (int i = 0; i < kVectors; ++i) V::store(out + 16 * i, V::mul(acc[i], inverse));
+}
+
+template <class V, int kVectors>
+void attend_tasks(const float* q, int64_t start_position, const KvLayerView& cache, const AttentionParams& params,
+                  float* out, int64_t task_begin, int64_t task_end) {
+  const int64_t head_dim = params.head_dim;
+  const int64_t heads_per_kv = params.n_heads / cache.n_kv_heads;
+  for (int64_t task = task_begin; task < task_end; ++task) {
+    const int64_t t = task / params.n_heads, head = task % params.n_heads;
+    const int64_t kv_head = head / heads_per_kv;
+    const int64_t offset = kv_head * cache.capacity * head_dim * 2;
+    attend_one<V, kVectors>(q + task * head_dim, start_position + t + 1,
+                            static_cast<const uint8_t*>(cache.keys) + offset,
+                            static_cast<const uint8_t*>(cache.values) + offset, params.scale, out + task * head_dim);
+  }
+}
+
+template <class V>
+bool fused_attention(const float* q, int64_t start_position, const KvLayerView& cache, const AttentionParams& params,
+                     float* out, int64_t task_begin, int64_t task_end) {
+  if (cache.type != TensorType::F16) return false;
+  switch (params.head_dim) {
+    case 64:
+      attend_tasks<V, 4>(q, start_position, cache, params, out, task_begin, task_end);
+      return true;
+    case 96:
+      attend_tasks<V, 6>(q, start_position, cache, params, out, task_begin, task_end);
+      return true;
+    case 128:
+      attend_tasks<V, 8>(q, start_position, cache, params, out, task_begin, task_end);
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+}  // namespace phirun

@@ -1,0 +1,10 @@
+// BF16 matmul kernels for AArch64 NEON with dotprod; this file alone is compiled with those flags.
+#include "kernels/cpu/gemm/family_variants.h"
+#include "kernels/cpu/gemm/float_gemm.h"
+#include "kernels/cpu/simd/neon.h"
+
+namespace phirun {
+
+FamilyKernels bf16_kernels_neon() { return float_family_kernels<NeonSimd, TensorType::BF16>(); }
+
+}  // namespace phirun

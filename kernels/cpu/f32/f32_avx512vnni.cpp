@@ -1,0 +1,10 @@
+// F32 matmul kernels for AVX-512 with VNNI; this file alone is compiled with those flags.
+#include "kernels/cpu/gemm/family_variants.h"
+#include "kernels/cpu/gemm/float_gemm.h"
+#include "kernels/cpu/simd/avx512.h"
+
+namespace phirun {
+
+FamilyKernels f32_kernels_avx512vnni() { return float_family_kernels<Avx512Simd<true>, TensorType::F32>(); }
+
+}  // namespace phirun

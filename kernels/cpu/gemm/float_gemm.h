@@ -1,0 +1,91 @@
+// The matmul kernels of the float weight types (F32, F16, BF16) over 16-row panels: each column
+// k of a panel is one vector of 16 weights, multiplied by activation x[t][k] broadcast, into
+// several independent accumulator chains. Written once against a SIMD primitive set V.
+// Internal linkage: see simd/avx512.h.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/gemm/block_gemm.h"
+
+namespace phirun {
+namespace {
+
+template <class V, TensorType kType>
+typename V::F load_column(const uint8_t* p) {
+  if constexpr (kType == TensorType::F32) return V::load_f32(p);
+  if constexpr (kType == TensorType::F16) return V::load_f16(p);
+  if constexpr (kType == TensorType::BF16) return V::load_bf16(p);
+}
+
+template <class V, TensorType kType, int T>
+void float_tile(const uint8_t* panel, int64_t k, const FloatRows& x, int64_t t0, float* y, int64_t y_stride,
+                int64_t valid) {
+  using F = typename V::F;
+  // Enough independent FMAs in flight to hide latency; the same for every tile size, so that a
+  // row's result does not depend on how many rows are computed with it (batched sequences).
+  constexpr int kChains = 4;
+  constexpr int64_t kStep = 2 * kPanelRows * (kType == TensorType::F32 ? 2 : 1);
+  F acc[T][kChains];
+  const float* xr[T];
+  for (int t = 0; t < T; ++t) {
+    xr[t] = x.x + (t0 + t) * x.k;
+    for (int c = 0; c < kChains; ++c) acc[t][c] = V::zero();
+  }
+  int64_t i = 0;
+  for (; i + kChains <= k; i += kChains) {
+    for (int c = 0; c < kChains; ++c) {
+      const F w = load_column<V, kType>(panel + (i + c) * kStep);
+      for (int t = 0; t < T; ++t) acc[t][c] = V::fma(w, V::splatf(xr[t][i + c]), acc[t][c]);
+    }
+  }
+  for (; i < k; ++i) {
+    const F w = load_column<V, kType>(panel + i * kStep);
+    for (int t = 0; t < T; ++t) acc[t][0] = V::fma(w, V::splatf(xr[t][i]), acc[t][0]);
+  }
+  for (int t = 0; t < T; ++t) {
+    F total = acc[t][0];
+    for (int c = 1; c < kChains; ++c) total = V::add(total, acc[t][c]);
+    store_rows<V>(y + (t0 + t) * y_stride, total, valid);
+  }
+}
+
+template <class V, TensorType kType>
+void float_gemm(const MatrixView& w, const FloatRows& x, int64_t n_rows, float* y, int64_t y_stride,
+                int64_t panel_begin, int64_t panel_end) {
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  for (int64_t r0 = 0; r0 < n_rows; r0 += kRowBlock) {
+    const int64_t r1 = std::min(n_rows, r0 + kRowBlock);
+    for (int64_t p = panel_begin; p < panel_end; ++p) {
+      const uint8_t* panel = base + p * panel_bytes(kType, w.cols);
+      const int64_t valid = std::min<int64_t>(kPanelRows, w.rows - p * kPanelRows);
+      for_tiles<V::kFloatTile>(r0, r1, [&](auto tile, int64_t t0) {
+        float_tile<V, kType, decltype(tile)::value>(panel, w.cols, x, t0, y + p * kPanelRows, y_stride, valid);
+      });
+    }
+  }
+}
+
+template <class V, TensorType kType>
+FamilyKernels float_family_kernels() {
+  return {float_gemm<V, kType>, nullptr, 0};
+}
+
+template <class V>
+void quantize_rows(const float* x, int64_t n_rows, int64_t k, int32_t bias, const Int8Rows& out) {
+  const int64_t blocks = k / 32;
+  for (int64_t t = 0; t < n_rows; ++t) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      float scale;
+      int32_t sum;
+      V::quantize_block(x + t * k + 32 * b, out.q + t * k + 32 * b, scale, sum);
+      out.scale[t * blocks + b] = scale;
+      out.offset[t * blocks + b] = -bias * sum;
+      out.scaled_sum[t * blocks + b] = scale * float(sum);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace phirun

@@ -1,0 +1,11 @@
+// Q4_1 matmul kernels for AVX-512 F/BW/VL/DQ (no VNNI); this file alone is compiled with those flags.
+#include "kernels/cpu/gemm/block_gemm.h"
+#include "kernels/cpu/gemm/family_variants.h"
+#include "kernels/cpu/q4_1/q4_1_format.h"
+#include "kernels/cpu/simd/avx512.h"
+
+namespace phirun {
+
+FamilyKernels q4_1_kernels_avx512() { return block_family_kernels<Avx512Simd<false>, Q4_1Format>(); }
+
+}  // namespace phirun

@@ -1,0 +1,276 @@
+// Every SIMD variant's matmul kernels against the scalar references, for every weight type, on
+// random inputs of awkward sizes (1, 3, 17 activation rows; weight rows that leave a partial
+// panel; K not a multiple of the SIMD width or of the float types' unroll), with float and int8
+// activations; the activation quantizer bit for bit; results that do not depend on threads.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/gemm/family_variants.h"
+#include "kernels/cpu/gemm/packed_layout.h"
+#include "kernels/quant/blocks.h"
+#include "kernels/quant/half.h"
+
+namespace phirun {
+namespace {
+
+std::vector<float> random_vector(int64_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+struct Weights {
+  std::vector<uint8_t> bytes;  // row-major, as in a file
+  MatrixView view;
+  WeightBuffer packed_storage;
+  MatrixView packed;
+};
+
+Weights make_weights(TensorType type, int64_t rows, int64_t cols, std::mt19937& rng) {
+  Weights w;
+  const std::vector<float> values = random_vector(rows * cols, rng, 0.5f);
+  w.bytes.resize(size_t(rows * *row_bytes(type, cols)));
+  type_traits(type).quantize(values.data(), w.bytes.data(), rows * cols);
+  w.view = {type, rows, cols, w.bytes.data()};
+  const auto size = size_t(packed_matrix_bytes(type, rows, cols));
+  w.packed_storage.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64)));
+  pack_panels(w.view, w.packed_storage.get());
+  w.packed = w.view;
+  w.packed.data = w.packed_storage.get();
+  w.packed.layout = MatrixLayout::CpuPanels16;
+  return w;
+}
+
+// Bound on the float error of the float-activation kernels: n sums of n products err by at most
+// n · 2^-24 of the sum of the magnitudes of what is added, here the weights' codes and offsets
+// (kernels add code · x, then subtract offset · Σx) times the activations.
+double float_path_magnitude(const Weights& w, int64_t r, const float* x) {
+  const TypeTraits& traits = type_traits(w.view.type);
+  const int64_t cols = w.view.cols;
+  std::vector<float> row(static_cast<size_t>(cols));
+  traits.dequantize(static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(w.view.type, cols), row.data(), cols);
+  double magnitude = 0;
+  for (int64_t c = 0; c < cols; ++c) magnitude += std::fabs(double(row[size_t(c)]) * x[c]);
+  if (!is_block_type(w.view.type)) return magnitude;
+  // Block types: codes up to 255 (Q8_0 stored + 128) or 15 times d, plus the same offset.
+  const auto* bytes = static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(w.view.type, cols);
+  double bound = 0;
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    uint16_t d_bits;
+    std::memcpy(&d_bits, bytes + b * traits.block_bytes, 2);
+    double x_magnitude = 0;
+    for (int j = 0; j < 32; ++j) x_magnitude += std::fabs(x[32 * b + j]);
+    const double largest_code = w.view.type == TensorType::Q8_0 ? 256.0 : 16.0;
+    bound += 2 * largest_code * std::fabs(double(fp16_to_fp32(d_bits))) * x_magnitude;
+    if (w.view.type == TensorType::Q4_1) {
+      uint16_t m_bits;
+      std::memcpy(&m_bits, bytes + b * traits.block_bytes + 2, 2);
+      bound += std::fabs(double(fp16_to_fp32(m_bits))) * x_magnitude;
+    }
+  }
+  return bound + magnitude;
+}
+
+struct Case {
+  Isa isa;
+  TensorType type;
+};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& param) {
+  return std::string(isa_name(param.param.isa)) + "_" + std::string(type_name(param.param.type));
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (Isa isa : supported_isas())
+    if (gemm_kernels(isa))
+      for (TensorType type :
+           {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1})
+        cases.push_back({isa, type});
+  return cases;
+}
+
+class GemmVariantTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GemmVariantTest, FloatActivationsMatchReference) {
+  const auto [isa, type] = GetParam();
+  const FamilyKernels& family = gemm_kernels(isa)->family(type);
+  std::mt19937 rng(7);
+  const std::vector<int64_t> widths =
+      is_block_type(type) ? std::vector<int64_t>{32, 96, 608} : std::vector<int64_t>{1, 7, 33, 100};
+  for (int64_t rows : {1, 16, 17, 45}) {
+    for (int64_t cols : widths) {
+      for (int64_t n : {1, 3, 17}) {
+        Weights w = make_weights(type, rows, cols, rng);
+        const std::vector<float> x = random_vector(n * cols, rng);
+        std::vector<float> sums(size_t(n * (cols / 32 + 1)));
+        for (int64_t i = 0; i < n * (cols / 32); ++i)
+          for (int j = 0; j < 32; ++j) sums[size_t(i)] += x[size_t(32 * i + j)];
+        std::vector<float> y(size_t(n * rows), NAN);
+        family.float_gemm(w.packed, FloatRows{x.data(), sums.data(), cols}, n, y.data(), rows, 0, panel_count(rows));
+        for (int64_t t = 0; t < n; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const auto* row = static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(type, cols);
+            const float expected = type_traits(type).dot(row, x.data() + t * cols, cols);
+            const double tolerance = double(cols + 40) * 0x1p-24 * float_path_magnitude(w, r, x.data() + t * cols);
+            ASSERT_NEAR(y[size_t(t * rows + r)], expected, tolerance)
+                << "rows " << rows << " cols " << cols << " n " << n << " at t " << t << " r " << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmVariantTest, Int8ActivationsMatchReference) {
+  const auto [isa, type] = GetParam();
+  const GemmKernels& kernels = *gemm_kernels(isa);
+  const FamilyKernels& family = kernels.family(type);
+  if (!is_block_type(type)) {
+    EXPECT_EQ(family.int8_gemm, nullptr);
+    return;
+  }
+  std::mt19937 rng(11);
+  for (int64_t rows : {1, 16, 17, 45}) {
+    for (int64_t cols : {32, 96, 608}) {
+      for (int64_t n : {1, 3, 17}) {
+        Weights w = make_weights(type, rows, cols, rng);
+        const std::vector<float> x = random_vector(n * cols, rng);
+        Int8Buffers simd, reference, signed_reference;
+        simd.reserve_rows(n, cols);
+        reference.reserve_rows(n, cols);
+        signed_reference.reserve_rows(n, cols);
+        kernels.quantize_rows(x.data(), n, cols, family.int8_bias, simd.view(cols));
+        quantize_rows_ref(x.data(), n, cols, family.int8_bias, reference.view(cols));
+        quantize_rows_ref(x.data(), n, cols, 0, signed_reference.view(cols));
+        const size_t blocks = size_t(n * cols / 32);
+        // The quantizer is exact: the same codes, scales and sums as the reference.
+        ASSERT_EQ(std::vector<int8_t>(simd.q.begin(), simd.q.begin() + n * cols),
+                  std::vector<int8_t>(reference.q.begin(), reference.q.begin() + n * cols));
+        for (size_t b = 0; b < blocks; ++b) {
+          ASSERT_EQ(simd.scale[b], reference.scale[b]);
+          ASSERT_EQ(simd.offset[b], reference.offset[b]);
+          ASSERT_EQ(simd.scaled_sum[b], reference.scaled_sum[b]);
+        }
+        std::vector<float> y(size_t(n * rows), NAN);
+        family.int8_gemm(w.packed, simd.view(cols), n, y.data(), rows, 0, panel_count(rows));
+        const Int8Rows ref_rows = signed_reference.view(cols);
+        for (int64_t t = 0; t < n; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const auto* row = static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(type, cols);
+            const float expected = dot_int8_ref(type, row, ref_rows, t);
+            // Integer block dots are exact; only the float sum of K/32 scaled terms (and the
+            // rounding of d_w · d_x) differ: (K/32 + 4) · 2^-23 of the sum of their magnitudes.
+            double magnitude = 0;
+            const TypeTraits& traits = type_traits(type);
+            for (int64_t b = 0; b < cols / 32; ++b) {
+              uint16_t d_bits;
+              std::memcpy(&d_bits, row + b * traits.block_bytes, 2);
+              double block = 0;
+              for (int j = 0; j < 32; ++j) block += 255.0 * std::fabs(double(ref_rows.q[t * cols + 32 * b + j]));
+              magnitude += std::fabs(double(fp16_to_fp32(d_bits)) * ref_rows.scale[t * (cols / 32) + b]) * block;
+            }
+            const double tolerance = double(cols / 32 + 4) * 0x1p-23 * magnitude;
+            ASSERT_NEAR(y[size_t(t * rows + r)], expected, tolerance)
+                << "rows " << rows << " cols " << cols << " n " << n << " at t " << t << " r " << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Batched sequences: a row's result must not depend on how many rows are multiplied with it
+// (register tiles of different sizes must add in the same order).
+TEST_P(GemmVariantTest, RowsEqualTheSameRowsAlone) {
+  const auto [isa, type] = GetParam();
+  const FamilyKernels& family = gemm_kernels(isa)->family(type);
+  std::mt19937 rng(13);
+  const int64_t rows = 33, cols = is_block_type(type) ? 96 : 37, n = 7;
+  Weights w = make_weights(type, rows, cols, rng);
+  const std::vector<float> x = random_vector(n * cols, rng);
+  std::vector<float> sums(size_t(n * (cols / 32 + 1)));
+  for (int64_t i = 0; i < n * (cols / 32); ++i)
+    for (int j = 0; j < 32; ++j) sums[size_t(i)] += x[size_t(32 * i + j)];
+  std::vector<float> batch(static_cast<size_t>(n * rows)), alone(static_cast<size_t>(rows));
+  family.float_gemm(w.packed, FloatRows{x.data(), sums.data(), cols}, n, batch.data(), rows, 0, panel_count(rows));
+  for (int64_t t = 0; t < n; ++t) {
+    const FloatRows one{x.data() + t * cols, sums.data() + t * (cols / 32), cols};
+    family.float_gemm(w.packed, one, 1, alone.data(), rows, 0, panel_count(rows));
+    ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone) << "row " << t;
+  }
+  if (!family.int8_gemm) return;
+  Int8Buffers q;
+  q.reserve_rows(n, cols);
+  gemm_kernels(isa)->quantize_rows(x.data(), n, cols, family.int8_bias, q.view(cols));
+  family.int8_gemm(w.packed, q.view(cols), n, batch.data(), rows, 0, panel_count(rows));
+  for (int64_t t = 0; t < n; ++t) {
+    const Int8Rows all = q.view(cols);
+    const int64_t b = t * (cols / 32);
+    const Int8Rows one{all.q + t * cols, all.scale + b, all.offset + b, all.scaled_sum + b, cols};
+    family.int8_gemm(w.packed, one, 1, alone.data(), rows, 0, panel_count(rows));
+    ASSERT_EQ(std::vector<float>(batch.begin() + t * rows, batch.begin() + (t + 1) * rows), alone) << "int8 row " << t;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllVariants, GemmVariantTest, ::testing::ValuesIn(all_cases()), case_name);
+
+// Through CpuOps, with the threads splitting the panels differently: the same bits.
+TEST(GemmThreads, ResultsDoNotDependOnThreadCount) {
+  std::mt19937 rng(3);
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0, TensorType::F16}) {
+    for (ActivationPrecision precision : {ActivationPrecision::Float, ActivationPrecision::Int8}) {
+      const int64_t rows = 200, cols = 320, n = 5;
+      Weights w = make_weights(type, rows, cols, rng);
+      ThreadPool one(1);
+      CpuOps reference_ops(one, precision);
+      WeightBuffer storage;
+      const MatrixView prepared = reference_ops.prepare_weight(w.view, storage);
+      const std::vector<float> x = random_vector(n * cols, rng);
+      std::vector<float> expected(size_t(n * rows));
+      reference_ops.matmul(prepared, x.data(), n, expected.data());
+      for (int threads : {2, 3, 7}) {
+        ThreadPool pool(threads);
+        CpuOps ops(pool, precision);
+        std::vector<float> y(size_t(n * rows));
+        ops.matmul(prepared, x.data(), n, y.data());
+        ASSERT_EQ(y, expected) << type_name(type) << " with " << threads << " threads";
+      }
+    }
+  }
+}
+
+// A tied embedding is looked up from its packed copy: every row must dequantize exactly as the
+// file's row does.
+TEST(PackedLayout, UnpackedRowsEqualTheFileRows) {
+  std::mt19937 rng(5);
+  for (TensorType type :
+       {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1}) {
+    const int64_t rows = 37, cols = 96;
+    Weights w = make_weights(type, rows, cols, rng);
+    std::vector<float> expected(static_cast<size_t>(cols)), actual(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      type_traits(type).dequantize(static_cast<const uint8_t*>(w.view.data) + r * *row_bytes(type, cols),
+                                   expected.data(), cols);
+      unpack_row(w.packed, r, actual.data());
+      ASSERT_EQ(actual, expected) << type_name(type) << " row " << r;
+    }
+  }
+}
+
+TEST(Isa, NamesRoundTripAndScalarIsAlwaysSupported) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni, Isa::Neon})
+    EXPECT_EQ(isa_from_name(isa_name(isa)), isa);
+  EXPECT_FALSE(isa_from_name("sse9"));
+  EXPECT_EQ(supported_isas().front(), Isa::Scalar);
+  EXPECT_FALSE(detected_cpu_features().empty());
+}
+
+}  // namespace
+}  // namespace phirun

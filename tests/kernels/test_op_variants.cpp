@@ -1,0 +1,129 @@
+// Every SIMD variant's fused attention, RMSNorm and SwiGLU against the scalar references, on
+// random inputs of awkward sizes: contexts that end inside a 64-position chunk or exactly on one,
+// several query rows, grouped-query heads, head sizes 64, 96 and 128.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/op_kernels.h"
+#include "kernels/quant/half.h"
+
+namespace phirun {
+namespace {
+
+std::vector<float> random_vector(int64_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+// Makes `isa` active for the lifetime of this object (CpuOps picks its kernels when built).
+class ScopedIsa {
+ public:
+  explicit ScopedIsa(Isa isa) : previous_(active_isa()) { force_isa(isa); }
+  ~ScopedIsa() { force_isa(previous_); }
+
+ private:
+  Isa previous_;
+};
+
+std::vector<Isa> simd_isas() {
+  std::vector<Isa> isas;
+  for (Isa isa : supported_isas())
+    if (op_kernels(isa)) isas.push_back(isa);
+  return isas;
+}
+
+class OpVariantTest : public ::testing::TestWithParam<Isa> {};
+
+// Softmax weights carry the polynomial exp's relative error (a few 2^-24) and float sums over
+// at most a few hundred positions: the output, a weighted mean of values, is within
+// 2^-24 · (positions + 64) of the largest |value|.
+TEST_P(OpVariantTest, FusedAttentionMatchesReference) {
+  const Isa isa = GetParam();
+  std::mt19937 rng(17);
+  ThreadPool pool(2);
+  for (int64_t head_dim : {64, 96, 128}) {
+    for (int64_t start : {0, 5, 63, 100}) {
+      for (int64_t n_rows : {1, 3, 17}) {
+        const int64_t n_heads = 6, n_kv = 2, capacity = start + n_rows + 3;
+        std::vector<uint16_t> keys(size_t(n_kv * capacity * head_dim)), values(keys.size());
+        const std::vector<float> k = random_vector(int64_t(keys.size()), rng, 2.0f);
+        const std::vector<float> v = random_vector(int64_t(keys.size()), rng);
+        for (size_t i = 0; i < keys.size(); ++i) {
+          keys[i] = fp32_to_fp16(k[i]);
+          values[i] = fp32_to_fp16(v[i]);
+        }
+        const KvLayerView cache{TensorType::F16, n_kv, capacity, head_dim, keys.data(), values.data()};
+        const AttentionParams params{n_heads, head_dim, float(1.0 / std::sqrt(double(head_dim)))};
+        const std::vector<float> q = random_vector(n_rows * n_heads * head_dim, rng);
+        std::vector<float> expected(q.size()), actual(q.size());
+        {
+          ScopedIsa scalar(Isa::Scalar);
+          CpuOps(pool).attention(q.data(), n_rows, start, cache, params, expected.data());
+        }
+        ASSERT_TRUE(op_kernels(isa)->attention(q.data(), start, cache, params, actual.data(), 0, n_rows * n_heads));
+        float largest = 0;
+        for (float x : v) largest = std::max(largest, std::fabs(fp16_to_fp32(fp32_to_fp16(x))));
+        const double tolerance = double(start + n_rows + 64) * 0x1p-24 * largest;
+        for (size_t i = 0; i < q.size(); ++i)
+          ASSERT_NEAR(actual[i], expected[i], tolerance)
+              << "head_dim " << head_dim << " start " << start << " rows " << n_rows << " at " << i;
+      }
+    }
+  }
+  // Shapes it does not handle are declined, not miscomputed.
+  const KvLayerView f32_cache{TensorType::F32, 1, 4, 64, nullptr, nullptr};
+  EXPECT_FALSE(op_kernels(isa)->attention(nullptr, 0, f32_cache, {1, 64, 1.0f}, nullptr, 0, 1));
+}
+
+// RMSNorm: the sum of squares in float over `dim` values errs by dim · 2^-24 relatively; the
+// square root halves it.
+TEST_P(OpVariantTest, RmsNormMatchesReference) {
+  std::mt19937 rng(19);
+  ThreadPool pool(1);
+  for (int64_t dim : {1, 15, 17, 33, 576, 3072}) {
+    const std::vector<float> x = random_vector(dim, rng, 3.0f), weight = random_vector(dim, rng);
+    std::vector<float> expected(x.size()), actual(x.size());
+    {
+      ScopedIsa scalar(Isa::Scalar);
+      CpuOps(pool).rms_norm(x.data(), weight.data(), 1, dim, 1e-5f, expected.data());
+    }
+    op_kernels(GetParam())->rms_norm(x.data(), weight.data(), dim, 1e-5f, actual.data());
+    for (int64_t i = 0; i < dim; ++i)
+      ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], double(dim + 8) * 0x1p-24 * std::fabs(expected[size_t(i)]))
+          << "dim " << dim << " at " << i;
+  }
+}
+
+// SwiGLU: the polynomial exp is within a few 2^-24 relatively of std::exp, the division and
+// products add a few more roundings: 16 · 2^-24 relative.
+TEST_P(OpVariantTest, SwigluMatchesReference) {
+  std::mt19937 rng(23);
+  ThreadPool pool(1);
+  for (int64_t n : {1, 15, 16, 17, 100, 1536}) {
+    std::vector<float> gate = random_vector(n, rng, 4.0f), up = random_vector(n, rng);
+    if (n == 100) gate[3] = -100.0f, gate[4] = 90.0f;  // far tails: e^-g overflows or vanishes
+    std::vector<float> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
+    {
+      ScopedIsa scalar(Isa::Scalar);
+      CpuOps(pool).swiglu(gate.data(), up.data(), n, expected.data());
+    }
+    op_kernels(GetParam())->swiglu(gate.data(), up.data(), n, actual.data());
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 16 * 0x1p-24 * std::fabs(expected[size_t(i)]) + 1e-30)
+          << "n " << n << " at " << i << " gate " << gate[size_t(i)];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllVariants, OpVariantTest, ::testing::ValuesIn(simd_isas()),
+                         [](const ::testing::TestParamInfo<Isa>& param) { return std::string(isa_name(param.param)); });
+
+}  // namespace
+}  // namespace phirun
