@@ -160,7 +160,8 @@ int build_command(int argc, char** argv) {
   app.add_option("--tokenizer", options.random_tokenizer,
                  "folder with the tokenizer files for --random-weights (default: the config's folder)");
   app.add_option("--seed", options.seed, "seed of --random-weights (default 0)");
-  app.add_option("--search-steps", options.search.steps, "candidate scales per block the quantizer tries (default 16)")
+  app.add_option("--search-steps", options.search.steps,
+                 "candidate scales on each side of the plain rule's scale that each block tries (default 2)")
       ->check(CLI::Range(1, 32));
   app.add_flag("--plain-rounding", options.search.plain_rounding,
                "quantize with plain max-abs rounding (llama-quantize's rule without an imatrix), for comparisons");
