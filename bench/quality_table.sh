@@ -60,6 +60,7 @@ build phirun-fp16 -p fp16
 build phirun-int8 -p int8
 build phirun-int4 -p int4
 build phirun-int4-calib -p int4 --calib calibration.txt --calib-chunks "$calib_chunks"
+build phirun-int4-calib-gptq -p int4 --calib calibration.txt --calib-chunks "$calib_chunks" --gptq
 quantize llamacpp-F16 F16
 quantize llamacpp-Q8_0 Q8_0
 quantize llamacpp-Q4_0 Q4_0
@@ -75,8 +76,8 @@ for text in "${texts[@]}"; do
   "$phirun" perplexity -m source-f32.gguf -f "$eval/$text" -c 512 "${chunk_flags[@]}" -t "$threads" --kld-base "base-$text.kld" \
     >"ppl-source-f32-$text.log" 2>&1
 done
-files=(phirun-fp16 llamacpp-F16 phirun-int8 llamacpp-Q8_0 phirun-int4 phirun-int4-calib llamacpp-Q4_0
-  llamacpp-Q4_0-imatrix)
+files=(phirun-fp16 llamacpp-F16 phirun-int8 llamacpp-Q8_0 phirun-int4 phirun-int4-calib phirun-int4-calib-gptq
+  llamacpp-Q4_0 llamacpp-Q4_0-imatrix)
 for name in "${files[@]}"; do
   for text in "${texts[@]}"; do
     "$phirun" perplexity -m "$name.gguf" -f "$eval/$text" -c 512 "${chunk_flags[@]}" -t "$threads" --kld-base "base-$text.kld" \
@@ -108,6 +109,6 @@ for name in source-f32 "${files[@]}"; do
   echo "$row"
 done
 for text in "${texts[@]}"; do
-  echo "llama-perplexity on llamacpp-F16, $text: $(sed -n 's/^Final estimate: PPL = \([0-9.]*\) +\/- \([0-9.]*\)/\1 ± \2/p' \
+  echo "llama-perplexity on llamacpp-F16, $text: $(sed -n 's/.*Final estimate: PPL = \([0-9.]*\) +\/- \([0-9.]*\)/\1 ± \2/p' \
     "llama-perplexity-F16-$text.log")"
 done
