@@ -147,9 +147,8 @@ int build_command(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--calib-cache", options.calibration_cache,
                  "activation statistics file: read if it exists (no calibration run), else written after calibrating");
-  bool no_gptq = false;
-  app.add_flag("--no-gptq", no_gptq,
-               "with --calib: weight each block's error by activation energy only, without GPTQ's error feedback");
+  app.add_flag("--gptq", options.gptq,
+               "with --calib: GPTQ error feedback on top of the importance weights (slower; on SmolLM2 no better)");
   app.add_option("--calib-ctx", options.calibration_context, "tokens per calibration chunk (default 512)")
       ->check(CLI::Range(int64_t(8), int64_t(1) << 20));
   app.add_option("-t,--threads", options.threads, "threads (default: physical cores)")->check(CLI::Range(1, 1024));
@@ -160,7 +159,8 @@ int build_command(int argc, char** argv) {
   app.add_option("--tokenizer", options.random_tokenizer,
                  "folder with the tokenizer files for --random-weights (default: the config's folder)");
   app.add_option("--seed", options.seed, "seed of --random-weights (default 0)");
-  app.add_option("--search-steps", options.search.steps, "candidate scales per block the quantizer tries (default 16)")
+  app.add_option("--search-steps", options.search.steps,
+                 "candidate scales on each side of the plain rule's scale that each block tries (default 2)")
       ->check(CLI::Range(1, 32));
   app.add_flag("--plain-rounding", options.search.plain_rounding,
                "quantize with plain max-abs rounding (llama-quantize's rule without an imatrix), for comparisons");
@@ -171,7 +171,6 @@ int build_command(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "no progress bar");
   if (const int code = parse_subcommand(app, argc, argv); code >= 0) return code;
 
-  options.gptq = !no_gptq;
   options.search.weighting = weighting == "square"         ? ValueWeighting::Square
                              : weighting == "sigma-square" ? ValueWeighting::SigmaSquare
                                                            : ValueWeighting::Uniform;

@@ -38,7 +38,10 @@ struct BuildOptions {
   int64_t calibration_context = 512;
   int64_t calibration_chunks = 0;  // 0: the whole text
   std::string calibration_cache;   // statistics file: read when it exists, else written after calibrating
-  bool gptq = true;                // with calibration: GPTQ error feedback (else importance weights only)
+  // With calibration, GPTQ's error feedback on top of the importance weights. Off by default: on
+  // SmolLM2 it lowered KL divergence no further than importance weights alone and raised perplexity
+  // (README, builder quality table).
+  bool gptq = false;
 
   // --random-weights: no input; the shape from this config.json, the tokenizer from a folder.
   bool random_weights = false;

@@ -48,7 +48,13 @@ struct AddedToken {
   int64_t id = 0;
   std::string content;
   bool special = false;
+  bool lstrip = false, rstrip = false;  // the tokenizer drops white space on that side of the token
 };
+
+AddedToken added_token(int64_t id, const Json& entry) {
+  auto flag = [&](const char* key) { return entry.contains(key) && entry[key].is_boolean() && entry[key].get<bool>(); };
+  return {id, entry["content"].get<std::string>(), flag("special"), flag("lstrip"), flag("rstrip")};
+}
 
 std::vector<AddedToken> added_tokens_of(const Json& tokenizer_json, const std::string& path) {
   std::vector<AddedToken> added;
@@ -61,18 +67,9 @@ std::vector<AddedToken> added_tokens_of(const Json& tokenizer_json, const std::s
       fail(path, "an added_tokens entry lacks an integer id or a content string");
     const int64_t id = entry["id"].get<int64_t>();
     if (id < 0) fail(path, "added token '" + entry["content"].get<std::string>() + "' has a negative id");
-    added.push_back({id, entry["content"].get<std::string>(), entry.value("special", false)});
+    added.push_back(added_token(id, entry));
   }
   return added;
-}
-
-// Added tokens some models forget to mark special (llama.cpp's does_token_look_special).
-bool looks_special(const std::string& text) {
-  auto wrapped = [&](std::string_view open, std::string_view close) {
-    return text.size() >= open.size() + close.size() && text.starts_with(open) && text.ends_with(close);
-  };
-  return text == "<pad>" || text == "<mask>" || text == "<2mass>" || text == "[@BOS@]" || wrapped("<|", "|>") ||
-         wrapped("<\xef\xbd\x9c", "\xef\xbd\x9c>") || wrapped("<unused", ">");
 }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
@@ -175,7 +172,7 @@ Vocabulary byte_level_vocabulary(const Json& tokenizer, const std::string& path,
     if (extra == added.end()) {
       out.tokens.push_back(found->second);
       out.types.push_back(kNormal);
-    } else if (extra->second.special || looks_special(found->second)) {
+    } else if (extra->second.special) {
       out.tokens.push_back(found->second);
       out.types.push_back(kControl);
     } else {
@@ -236,7 +233,8 @@ Vocabulary vocabulary_from_json(const Json& tokenizer, const std::string& path, 
     out.scores[size_t(id)] = 0.0f;
   }
   for (const AddedToken& token : added_tokens_of(tokenizer, path))
-    if (id_of.count(token.content) && id_of[token.content] == token.id) out.types[size_t(token.id)] = kControl;
+    if (id_of.count(token.content) && id_of[token.content] == token.id)
+      out.types[size_t(token.id)] = token.special ? kControl : kUserDefined;
   for (const auto& [text, id] : id_of)
     if (out.types[size_t(id)] == kNormal) first_normal = std::min(first_normal, id);
 
@@ -266,12 +264,13 @@ Vocabulary vocabulary_from_json(const Json& tokenizer, const std::string& path, 
 }
 
 // Added tokens override the SentencePiece pieces: special ones become Control, others
-// UserDefined, all scored -1000 (from tokenizer_config.json's added_tokens_decoder, then
-// tokenizer.json's added_tokens, as llama.cpp's phi3 converter does).
+// UserDefined (matched in raw text, decoded verbatim, but not hidden as control tokens are), all
+// scored -1000 (from tokenizer_config.json's added_tokens_decoder, then tokenizer.json's
+// added_tokens, as llama.cpp's phi3 converter does).
 void apply_added_tokens(Vocabulary& vocab, const std::vector<AddedToken>& added) {
   for (const AddedToken& token : added) {
     if (token.id >= int64_t(vocab.tokens.size())) continue;  // llama.cpp ignores these too
-    const bool control = token.special || looks_special(token.content);
+    const bool control = token.special;
     vocab.tokens[size_t(token.id)] = control ? token.content : replace_all(token.content, "\xe2\x96\x81", " ");
     vocab.types[size_t(token.id)] = control ? kControl : kUserDefined;
     vocab.scores[size_t(token.id)] = kAddedTokenScore;
@@ -290,7 +289,7 @@ std::vector<AddedToken> added_tokens_decoder(const Json& tokenizer_config, const
     }
     if (id < 0 || !entry.is_object() || !entry.contains("content") || !entry["content"].is_string())
       fail(path, "added_tokens_decoder entry '" + key + "' is malformed");
-    added.push_back({id, entry["content"].get<std::string>(), entry.value("special", false)});
+    added.push_back(added_token(id, entry));
   }
   return added;
 }
@@ -412,12 +411,46 @@ void add_generation_config(const fs::path& folder, int64_t rows, Metadata& metad
     const auto found = generation->find(key);
     return found != generation->end() && found->is_number() ? std::optional(found->get<double>()) : std::nullopt;
   };
-  if (auto top_k = number("top_k")) metadata.emplace_back("general.sampling.top_k", GgufValue::of_i32(int32_t(*top_k)));
+  if (auto top_k = number("top_k"); top_k && *top_k >= 0 && *top_k <= 1e9)
+    metadata.emplace_back("general.sampling.top_k", GgufValue::of_i32(int32_t(*top_k)));
   if (auto top_p = number("top_p")) metadata.emplace_back("general.sampling.top_p", GgufValue::of_f32(float(*top_p)));
   if (auto temperature = number("temperature"))
     metadata.emplace_back("general.sampling.temp", GgufValue::of_f32(float(*temperature)));
   if (auto penalty = number("repetition_penalty"))
     metadata.emplace_back("general.sampling.penalty_repeat", GgufValue::of_f32(float(*penalty)));
+  // The rest of the search defaults, under phirun's keys (runtime/generator_params.h reads them).
+  const std::string prefix = "phirun.generation.";
+  for (const char* key : {"max_length", "min_length", "num_beams", "num_return_sequences", "no_repeat_ngram_size"})
+    if (const auto found = generation->find(key);
+        found != generation->end() && found->is_number_integer() && found->get<int64_t>() >= 0)
+      metadata.emplace_back(prefix + key, GgufValue::of_u64(uint64_t(found->get<int64_t>())));
+  for (const char* key : {"do_sample", "early_stopping"})
+    if (const auto found = generation->find(key); found != generation->end() && found->is_boolean())
+      metadata.emplace_back(prefix + key, GgufValue::of_bool(found->get<bool>()));
+  if (auto penalty = number("length_penalty"))
+    metadata.emplace_back(prefix + "length_penalty", GgufValue::of_f32(float(*penalty)));
+}
+
+// Which added tokens swallow the white space beside them (Hugging Face's lstrip / rstrip), as
+// phirun's own keys: llama.cpp guesses these from the model's name, and Phi-3 releases differ.
+// Written whenever the tokenizer has added tokens (possibly empty lists), so the runtime uses
+// exactly these flags and never the guess.
+void add_strip_flags(const std::optional<Json>& tokenizer, const std::optional<Json>& tokenizer_config, int64_t rows,
+                     const std::string& tokenizer_path, const std::string& folder_name, Metadata& metadata) {
+  std::map<int64_t, AddedToken> added;  // tokenizer.json's entries win: they are what HF tokenizers runs
+  if (tokenizer_config)
+    for (AddedToken& token : added_tokens_decoder(*tokenizer_config, folder_name)) added[token.id] = std::move(token);
+  if (tokenizer)
+    for (AddedToken& token : added_tokens_of(*tokenizer, tokenizer_path)) added[token.id] = std::move(token);
+  if (added.empty()) return;
+  std::vector<int32_t> lstrip, rstrip;
+  for (const auto& [id, token] : added) {
+    if (id >= rows) continue;
+    if (token.lstrip) lstrip.push_back(int32_t(id));
+    if (token.rstrip) rstrip.push_back(int32_t(id));
+  }
+  metadata.emplace_back("tokenizer.phirun.lstrip_token_ids", GgufValue::of_i32s(lstrip));
+  metadata.emplace_back("tokenizer.phirun.rstrip_token_ids", GgufValue::of_i32s(rstrip));
 }
 
 }  // namespace
@@ -481,6 +514,8 @@ ExportedTokenizer export_tokenizer(const std::string& folder_name, const HfConfi
   if (exported.model == "llama") metadata.emplace_back("tokenizer.ggml.scores", GgufValue::of_f32s(vocab.scores));
   metadata.emplace_back("tokenizer.ggml.token_type", GgufValue::of_i32s(vocab.types));
   if (exported.model == "gpt2") metadata.emplace_back("tokenizer.ggml.merges", GgufValue::of_strings(vocab.merges));
+
+  add_strip_flags(tokenizer, tokenizer_config, rows, tokenizer_path.string(), folder_name, metadata);
 
   Specials specials = read_specials(tokenizer, tokenizer_config, config, rows, tokenizer_path.string());
   // llama.cpp's converter: SmolLM-sized Llama vocabularies never add BOS.

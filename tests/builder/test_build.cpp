@@ -27,7 +27,7 @@ using builder::Precision;
 std::string small_checkpoint(const testing::TempDir& dir, const std::string& architecture, uint64_t seed = 5) {
   const std::string folder = dir.file(architecture);
   fs::create_directories(folder);
-  for (const char* file : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json", "generation_config.json"})
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
     fs::copy_file(testing::fixture_folder("phi3-tiny") + "/" + file, folder + "/" + file);
   nlohmann::json config = {{"architectures", {architecture == "llama" ? "LlamaForCausalLM" : "Phi3ForCausalLM"}},
                            {"hidden_size", 64},

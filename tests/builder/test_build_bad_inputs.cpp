@@ -46,7 +46,7 @@ void write_config(const std::string& folder, const nlohmann::json& config) {
 std::string make_checkpoint(const testing::TempDir& dir) {
   const std::string folder = dir.file("model");
   fs::create_directories(folder);
-  for (const char* file : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json"})
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json"})
     fs::copy_file(testing::fixture_folder("phi3-tiny") + "/" + file, folder + "/" + file);
   write_config(folder, base_config());
   testing::write_random_checkpoint(folder, 1, "F32", 1);

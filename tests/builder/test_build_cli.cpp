@@ -49,7 +49,7 @@ RunResult run(const testing::TempDir& dir, const std::string& command) {
 std::string random_model_folder(const testing::TempDir& dir, int hidden, int layers, int ffn) {
   const std::string folder = dir.file("shape");
   fs::create_directories(folder);
-  for (const char* file : {"tokenizer.model", "tokenizer_config.json"})
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json"})
     fs::copy_file(testing::fixture_folder("phi3-tiny") + "/" + file, folder + "/" + file);
   nlohmann::json config = {{"architectures", {"Phi3ForCausalLM"}},
                            {"hidden_size", hidden},

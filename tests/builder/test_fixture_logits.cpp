@@ -92,8 +92,7 @@ Comparison compare(const Model& model, const nlohmann::json& reference) {
 
 class FixtureLogits : public ::testing::TestWithParam<Case> {};
 
-// Builds the checkpoint at the case's precision and compares with transformers; nullopt when the
-// file cannot load for a reason outside this work (see below).
+// Builds the checkpoint at the case's precision and compares with transformers.
 std::optional<Comparison> build_and_compare(const Case& test, const std::string& checkpoint, const std::string& output,
                                             bool plain_rounding) {
   builder::BuildOptions options;
@@ -105,15 +104,7 @@ std::optional<Comparison> build_and_compare(const Case& test, const std::string&
   options.search.plain_rounding = plain_rounding;
   options.threads = 2;
   builder::build_model(options);
-  std::unique_ptr<Model> model;
-  try {
-    model = Model::load(output);
-  } catch (const std::runtime_error& error) {
-    // Phi-3's SentencePiece vocabulary loads once the "llama" tokenizer lands (tokenizers work).
-    if (std::string(error.what()).find("tokenizer") != std::string::npos && test.fixture == "phi3-tiny")
-      return std::nullopt;
-    throw;
-  }
+  const std::unique_ptr<Model> model = Model::load(output);
   return compare(*model, testing::fixture_reference(test.fixture));
 }
 
@@ -126,7 +117,7 @@ TEST_P(FixtureLogits, MatchTransformers) {
     GTEST_SKIP() << "the default model (for SmolLM2's tokenizer.json) is missing: run scripts/fetch-model.sh";
   }
   const std::optional<Comparison> result = build_and_compare(test, checkpoint, dir.file("model.gguf"), false);
-  if (!result) GTEST_SKIP() << "SentencePiece (\"llama\") vocabularies do not load yet";
+  ASSERT_TRUE(result);
   EXPECT_LE(result->max_difference, test.tolerance) << "over " << result->positions << " positions";
   EXPECT_GE(double(result->same_top1), test.top1_fraction * result->positions);
   std::printf("[ measured ] %s %s: max |diff| %.3g, rms %.3g, top-1 %d/%d\n", test.fixture.c_str(), test.label.c_str(),

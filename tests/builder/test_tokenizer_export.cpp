@@ -58,9 +58,16 @@ nlohmann::json llama_cpp_phi3_vocab() {
 
 builder::HfConfig fixture_config(const std::string& folder) { return builder::read_hf_config(folder + "/config.json"); }
 
-TEST(TokenizerExport, Phi3SentencePieceMatchesLlamaCpp) {
-  const std::string folder = testing::fixture_folder("phi3-tiny");
-  const ExportedTokenizer exported = export_tokenizer(folder, fixture_config(folder));
+// Phi-3's tokenizer.json carries no scores: they come from the merge order and equal
+// SentencePiece's for every piece but U+2581 alone (id 29871), which no merge produces, so its
+// score is never used. llama.cpp's fingerprints are taken with that one score as SentencePiece's.
+void patch_unused_score(ExportedTokenizer& exported) {
+  auto& scores = const_cast<std::vector<double>&>(value_of(exported.metadata, "tokenizer.ggml.scores").float_items);
+  EXPECT_NE(scores[29871], -1e9);
+  scores[29871] = -1e9;
+}
+
+void expect_llama_cpp_phi3_vocabulary(const ExportedTokenizer& exported) {
   const nlohmann::json expected = llama_cpp_phi3_vocab();
   EXPECT_EQ(exported.model, "llama");
   EXPECT_EQ(exported.pre, "default");
@@ -69,6 +76,14 @@ TEST(TokenizerExport, Phi3SentencePieceMatchesLlamaCpp) {
   EXPECT_EQ(ours.tokens, expected["tokens_fnv1a64"].get<uint64_t>());
   EXPECT_EQ(ours.scores, expected["scores_fnv1a64"].get<uint64_t>());
   EXPECT_EQ(ours.types, expected["types_fnv1a64"].get<uint64_t>());
+}
+
+TEST(TokenizerExport, Phi3TokenizerJsonMatchesLlamaCpp) {
+  const std::string folder = testing::fixture_folder("phi3-tiny");
+  ExportedTokenizer exported = export_tokenizer(folder, fixture_config(folder));
+  patch_unused_score(exported);
+  expect_llama_cpp_phi3_vocabulary(exported);
+  const nlohmann::json expected = llama_cpp_phi3_vocab();
   for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
                           "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"})
     EXPECT_EQ(int64_t(value_of(exported.metadata, key).u), expected[key].get<int64_t>()) << key;
@@ -81,28 +96,65 @@ TEST(TokenizerExport, Phi3SentencePieceMatchesLlamaCpp) {
   EXPECT_EQ(tokens[32063], "[PAD32063]");
   EXPECT_EQ(types[32063], 5);
   EXPECT_EQ(tokens[32044], "<|image|>");  // Phi-3-vision's last added token
-  EXPECT_EQ(types[32044], 3);
+  EXPECT_EQ(types[32044], 3);             // special: control
+  EXPECT_EQ(types[2], 4);                 // </s> is an added token not marked special: user-defined
   // generation_config.json's EOS list: <|endoftext|>, <|assistant|>, <|end|>.
   const auto& eos = value_of(exported.metadata, "phirun.eos_token_ids").signed_items;
   EXPECT_EQ(eos, (std::vector<int64_t>{32000, 32001, 32007}));
   EXPECT_NE(value_of(exported.metadata, "tokenizer.chat_template").string.find("<|assistant|>"), std::string::npos);
+  // Hugging Face's strip flags: no token strips on its left; </s>, <|assistant|> and the
+  // placeholders strip on their right, <|endoftext|>, <|system|>, <|end|> and <|user|> do not.
+  EXPECT_TRUE(value_of(exported.metadata, "tokenizer.phirun.lstrip_token_ids").signed_items.empty());
+  const auto& rstrip = value_of(exported.metadata, "tokenizer.phirun.rstrip_token_ids").signed_items;
+  std::vector<int64_t> expected_rstrip = {2, 32001, 32002, 32003, 32004, 32005, 32008, 32009};
+  for (int64_t id = 32011; id <= 32044; ++id) expected_rstrip.push_back(id);
+  EXPECT_EQ(rstrip, expected_rstrip);
 }
 
-TEST(TokenizerExport, Phi3FromTokenizerJsonAloneDerivesTheScores) {
-  // Without tokenizer.model the scores come from the merge order: they equal SentencePiece's for
-  // every piece but U+2581 alone (id 29871), which no merge produces, so its score is never used.
+// Protobuf wire format, enough to write a SentencePiece ModelProto.
+void put_varint(std::string& out, uint64_t value) {
+  for (; value >= 0x80; value >>= 7) out.push_back(char(0x80 | (value & 0x7f)));
+  out.push_back(char(value));
+}
+void put_bytes(std::string& out, uint32_t field, const std::string& bytes) {
+  put_varint(out, uint64_t(field) << 3 | 2);
+  put_varint(out, bytes.size());
+  out += bytes;
+}
+
+TEST(TokenizerExport, Phi3TokenizerModelMatchesLlamaCpp) {
+  // A tokenizer.model is read when present. The real one carries the Llama 2 licence and is not
+  // in the repository: this one is written here with the same pieces, scores and types as the
+  // committed tokenizer.json gives for ids below 32000 (SentencePiece's own vocabulary), so the
+  // export from it must equal llama.cpp's conversion of the real file with no patch.
   testing::TempDir dir;
-  for (const char* file : {"config.json", "tokenizer.json", "tokenizer_config.json"})
-    fs::copy_file(testing::fixture_folder("phi3-tiny") + "/" + file, dir.file(file));
-  ExportedTokenizer exported = export_tokenizer(dir.path().string(), fixture_config(dir.path().string()));
-  const nlohmann::json expected = llama_cpp_phi3_vocab();
-  auto& scores = const_cast<std::vector<double>&>(value_of(exported.metadata, "tokenizer.ggml.scores").float_items);
-  EXPECT_NE(scores[29871], -1e9);
-  scores[29871] = -1e9;
-  const Fingerprints ours = fingerprints(exported.metadata, expected["count"].get<size_t>());
-  EXPECT_EQ(ours.tokens, expected["tokens_fnv1a64"].get<uint64_t>());
-  EXPECT_EQ(ours.scores, expected["scores_fnv1a64"].get<uint64_t>());
-  EXPECT_EQ(ours.types, expected["types_fnv1a64"].get<uint64_t>());
+  const std::string fixture = testing::fixture_folder("phi3-tiny");
+  ExportedTokenizer from_json = export_tokenizer(fixture, fixture_config(fixture));
+  patch_unused_score(from_json);
+  const auto& tokens = value_of(from_json.metadata, "tokenizer.ggml.tokens").string_items;
+  const auto& scores = value_of(from_json.metadata, "tokenizer.ggml.scores").float_items;
+  const auto& types = value_of(from_json.metadata, "tokenizer.ggml.token_type").signed_items;
+  std::string proto;
+  for (size_t id = 0; id < 32000; ++id) {
+    std::string piece;
+    put_bytes(piece, 1, tokens[id]);
+    piece.push_back(char(2 << 3 | 5));
+    const float score = float(scores[id]);
+    piece.append(reinterpret_cast<const char*>(&score), 4);
+    put_varint(piece, 3 << 3 | 0);
+    put_varint(piece, uint64_t(types[id]));
+    put_bytes(proto, 1, piece);
+  }
+  std::string trainer;
+  put_varint(trainer, 3 << 3 | 0);
+  put_varint(trainer, 2);  // model_type BPE
+  put_bytes(proto, 2, trainer);
+  for (const char* file : {"config.json", "tokenizer_config.json", "generation_config.json"})
+    fs::copy_file(fixture + "/" + file, dir.file(file));
+  std::ofstream(dir.file("tokenizer.model"), std::ios::binary) << proto;
+  const ExportedTokenizer exported = export_tokenizer(dir.path().string(), fixture_config(dir.path().string()));
+  EXPECT_EQ(exported.source, dir.file("tokenizer.model"));
+  expect_llama_cpp_phi3_vocabulary(exported);
 }
 
 TEST(TokenizerExport, SmolLM2MatchesTheDefaultModelsGguf) {
