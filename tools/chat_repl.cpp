@@ -203,6 +203,7 @@ void ChatLoop::turn(const std::string& text) {
     error(std::string(failure.what()) + " (the message was not sent)");
     return;
   }
+  interrupt_.store(false);  // a Ctrl-C that stopped this answer is spent
   if (stream) std::fputs("\n", stdout);
   std::fflush(stdout);
   if (result.dropped_turns > 0)

@@ -67,10 +67,13 @@ int ChatSession::make_room(std::vector<int32_t>& tokens) {
     if (only_this_turn || !settings_.context_shift) {
       const std::string sizes = std::to_string(tokens.size()) + " tokens and room for an answer (" +
                                 std::to_string(answer_room) + ") but the context holds " + std::to_string(context);
+      const int64_t trained = model_.config().context_length;
       if (only_this_turn)
-        throw std::runtime_error("this message is too long: the prompt would take " + sizes +
-                                 " (shorten it, or raise -c up to the model's " +
-                                 std::to_string(model_.config().context_length) + ")");
+        throw std::runtime_error(
+            "this message is too long: the prompt would take " + sizes +
+            (needed() <= trained
+                 ? " (shorten it, or raise -c up to the model's " + std::to_string(trained) + ")"
+                 : " (shorten it: the model's whole context is " + std::to_string(trained) + " tokens)"));
       throw ContextFullError("the context is full: the conversation would take " + sizes +
                              "; /reset starts over (--no-context-shift is on, so no turns are dropped)");
     }
