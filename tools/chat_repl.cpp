@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -32,6 +33,12 @@ constexpr const char* kHelp =
 
 double rate(int64_t tokens, double seconds) { return seconds > 0 ? double(tokens) / seconds : 0.0; }
 
+// Decode speed as `generate` reports it: the first token comes from the prompt's pass, so an
+// answer of n tokens took n - 1 forward passes.
+double decode_rate(const TurnResult& turn) {
+  return rate(std::max<int64_t>(turn.answer_tokens - 1, 0), turn.decode_seconds);
+}
+
 std::string turn_line(const TurnResult& turn) {
   char line[320];
   std::snprintf(line, sizeof line,
@@ -39,8 +46,7 @@ std::string turn_line(const TurnResult& turn) {
                 "(%.1f tok/s) | stop: %s",
                 static_cast<long long>(turn.prompt_tokens), static_cast<long long>(turn.reused_tokens),
                 static_cast<long long>(turn.processed_tokens), rate(turn.processed_tokens, turn.prompt_seconds),
-                static_cast<long long>(turn.answer_tokens), rate(turn.answer_tokens, turn.decode_seconds),
-                turn.stop.c_str());
+                static_cast<long long>(turn.answer_tokens), decode_rate(turn), turn.stop.c_str());
   return line;
 }
 
@@ -242,7 +248,7 @@ std::string turn_json(const TurnResult& turn) {
                                  {"prompt_seconds", turn.prompt_seconds},
                                  {"decode_seconds", turn.decode_seconds},
                                  {"prompt_tokens_per_second", rate(turn.processed_tokens, turn.prompt_seconds)},
-                                 {"tokens_per_second", rate(turn.answer_tokens, turn.decode_seconds)},
+                                 {"tokens_per_second", decode_rate(turn)},
                                  {"stop", turn.stop}};
   return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
