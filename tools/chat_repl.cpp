@@ -216,6 +216,10 @@ void ChatLoop::turn(const std::string& text) {
     note("(the context was full: dropped the " + std::to_string(result.dropped_turns) + " oldest turn" +
          (result.dropped_turns == 1 ? "" : "s") + ")");
   if (result.stop == "interrupted") note("(answer stopped)");
+  if (result.stop == "interrupted before the answer") {
+    note("(stopped while reading the prompt: the message was not sent)");
+    return;
+  }
   if (result.stop.rfind("context full", 0) == 0) note(std::string("(").append(result.stop).append(")"));
   if (options_.json) emit_json(nlohmann::json::parse(turn_json(result)));
   if (options_.verbose) note(std::string("[").append(turn_line(result)).append("]"));

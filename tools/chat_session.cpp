@@ -87,12 +87,23 @@ int ChatSession::make_room(std::vector<int32_t>& tokens) {
   return dropped;
 }
 
-void ChatSession::load_prompt(const std::vector<int32_t>& tokens) {
+bool ChatSession::load_prompt(const std::vector<int32_t>& tokens, const std::atomic<bool>& interrupt) {
   const std::span<const int32_t> held = generator_->sequence(0);
   size_t common = 0;
   while (common < held.size() && common < tokens.size() && held[common] == tokens[common]) ++common;
+  // At least the last token is run again: its logits choose the answer's first token (and a
+  // finished sequence cannot go on without new tokens).
+  if (common == tokens.size()) --common;
   if (common < held.size()) generator_->rewind_to(int64_t(common));
-  if (common < tokens.size()) generator_->append_tokens(std::span<const int32_t>(tokens).subspan(common));
+  // In chunks, so that Ctrl-C during a long prompt stops within one chunk's time; whatever was
+  // computed stays in the cache for the next turn to reuse.
+  for (size_t at = common; at < tokens.size(); at += kPromptChunkTokens) {
+    if (interrupt.load()) return false;
+    const size_t count = std::min(kPromptChunkTokens, tokens.size() - at);
+    generator_->append_tokens(std::span<const int32_t>(tokens).subspan(at, count));
+    generator_->logits();
+  }
+  return !interrupt.load();
 }
 
 TurnResult ChatSession::reply(const std::string& user_text, const std::function<void(const std::string&)>& on_text,
@@ -106,11 +117,15 @@ TurnResult ChatSession::reply(const std::string& user_text, const std::function<
     result.prompt_tokens = int64_t(tokens.size());
     const auto prompt_start = Clock::now();
     const int64_t computed_before = generator_->tokens_computed();
-    load_prompt(tokens);
-    generator_->logits();  // the prompt's forward pass, timed on its own
+    const bool loaded = load_prompt(tokens, interrupt);
     result.processed_tokens = generator_->tokens_computed() - computed_before;
     result.reused_tokens = result.prompt_tokens - result.processed_tokens;
     result.prompt_seconds = seconds_since(prompt_start);
+    if (!loaded) {  // stopped before the answer began: the message is not part of the conversation
+      messages_ = before;
+      result.stop = "interrupted before the answer";
+      return result;
+    }
   } catch (...) {
     messages_ = before;
     throw;

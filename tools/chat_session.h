@@ -53,7 +53,9 @@ class ChatSession {
   ChatSession(const Model& model, const GeneratorParams& params, const ChatSettings& settings);
 
   // Adds the user's message and answers it, passing each piece of the answer to on_text as it
-  // comes. Stops early (stop "interrupted") once `interrupt` is set. Throws std::runtime_error,
+  // comes. Stops early (stop "interrupted") once `interrupt` is set; set while the prompt is
+  // still being read, it stops before the answer (stop "interrupted before the answer") and the
+  // message is not kept. Throws std::runtime_error,
   // leaving the conversation as it was, when the template fails or the message cannot fit.
   TurnResult reply(const std::string& user_text, const std::function<void(const std::string&)>& on_text,
                    const std::atomic<bool>& interrupt);
@@ -75,8 +77,11 @@ class ChatSession {
  private:
   // Drops the oldest turns until `tokens` leaves room for an answer; returns how many went.
   int make_room(std::vector<int32_t>& tokens);
-  // Keeps the cached prefix of `tokens` and appends the rest to the generator.
-  void load_prompt(const std::vector<int32_t>& tokens);
+  // Keeps the cached prefix of `tokens` and runs the rest through the model; false when
+  // `interrupt` stopped it first.
+  bool load_prompt(const std::vector<int32_t>& tokens, const std::atomic<bool>& interrupt);
+
+  static constexpr size_t kPromptChunkTokens = 256;
   TurnResult generate_answer(const std::function<void(const std::string&)>& on_text,
                              const std::atomic<bool>& interrupt);
 

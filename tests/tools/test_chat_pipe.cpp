@@ -201,6 +201,23 @@ TEST(ChatPipe, MessagesOverSeveralLines) {
   std::filesystem::remove(model);
 }
 
+// The real model: a stop string cuts the answer (and the generation) where it appears, and the
+// next turn still reuses the cache; --system replaces the template's default system prompt.
+TEST(ChatPipe, StopStringsAndSystemPromptWithTheDefaultModel) {
+  PHIRUN_REQUIRE_DEFAULT_MODEL(model_path);
+  const ChatRun run = run_chat("--json --stop Paris --system 'Answer in one sentence.' -m " + quote(model_path),
+                               "What is the capital of France?\nAnd of Germany?\n");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.answers.size(), 2u) << run.out;
+  EXPECT_EQ(run.answers[0]["text"], "The capital of France is ");
+  EXPECT_EQ(run.answers[0]["stop"], "stop string");
+  EXPECT_NE(run.answers[1]["text"].get<std::string>().find("Berlin"), std::string::npos) << run.out;
+  EXPECT_GE(run.answers[1]["reused_tokens"].get<int>(), run.answers[0]["prompt_tokens"].get<int>());
+  // SmolLM2's default system prompt is 23 tokens of "You are a helpful AI assistant named SmolLM...";
+  // this one is shorter.
+  EXPECT_LT(run.answers[0]["prompt_tokens"].get<int>(), 37);
+}
+
 TEST(ChatPipe, OneQuestionAsJson) {
   const std::string model = tiny_model("one_json");
   const ChatRun run = run_chat("--json -n 3 -p hi -m " + quote(model), "");
