@@ -218,6 +218,19 @@ TEST(ChatPipe, StopStringsAndSystemPromptWithTheDefaultModel) {
   EXPECT_LT(run.answers[0]["prompt_tokens"].get<int>(), 37);
 }
 
+TEST(ChatPipe, HelpSystemAndExit) {
+  const std::string model = tiny_model("commands");
+  const ChatRun run =
+      run_chat("--json -n 1 -m " + quote(model), "/help\n/system\n/system Be brief.\n/system\n/exit\nhi\n");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  for (const char* command : {"/reset", "/system TEXT", "/stats", "/save FILE", "/load FILE", "/exit", "Ctrl-C"})
+    EXPECT_NE(run.err.find(command), std::string::npos) << command << "\n" << run.err;
+  EXPECT_NE(run.err.find("(no system prompt)"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("system: Be brief."), std::string::npos) << run.err;
+  EXPECT_TRUE(run.answers.empty()) << "nothing is read after /exit: " << run.out;
+  std::filesystem::remove(model);
+}
+
 TEST(ChatPipe, OneQuestionAsJson) {
   const std::string model = tiny_model("one_json");
   const ChatRun run = run_chat("--json -n 3 -p hi -m " + quote(model), "");
