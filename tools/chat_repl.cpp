@@ -147,7 +147,7 @@ int ChatLoop::run() {
 }
 
 bool ChatLoop::command(const std::string& line) {
-  const size_t space = line.find(' ');
+  const size_t space = line.find_first_of(" \t\n");
   const std::string name = line.substr(0, space);
   std::string argument = space == std::string::npos ? "" : line.substr(space + 1);
   while (!argument.empty() && (argument.back() == ' ' || argument.back() == '\n')) argument.pop_back();
