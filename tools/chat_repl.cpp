@@ -213,8 +213,9 @@ void ChatLoop::turn(const std::string& text) {
   if (stream) std::fputs("\n", stdout);
   std::fflush(stdout);
   if (result.dropped_turns > 0)
-    note("(the context was full: dropped the " + std::to_string(result.dropped_turns) + " oldest turn" +
-         (result.dropped_turns == 1 ? "" : "s") + ")");
+    note(result.dropped_turns == 1
+             ? std::string("(the context was full: dropped the oldest turn)")
+             : "(the context was full: dropped the " + std::to_string(result.dropped_turns) + " oldest turns)");
   if (result.stop == "interrupted") note("(answer stopped)");
   if (result.stop == "interrupted before the answer") {
     note("(stopped while reading the prompt: the message was not sent)");
