@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -112,20 +112,22 @@ struct TurnFigures {
   std::string stop;
 };
 
-// The --verbose line after an answer, the first at or after `from`.
+// The --verbose line after an answer, the first at or after `from`:
+// "[prompt 59 tokens: reused 44 cached tokens, processed 15 (...) | answer 8 tokens (...) | stop: end token]"
+// (read with sscanf: std::regex trips GCC 12's -Wmaybe-uninitialized in the sanitizer build).
 TurnFigures figures_after(const std::string& screen, size_t from) {
-  static const std::regex line(
-      R"(prompt (\d+) tokens: reused (\d+) cached tokens, processed (\d+) \([^)]*\) \| answer (\d+) tokens \([^)]*\) \| stop: ([a-z ]+))");
-  std::smatch match;
   TurnFigures figures;
-  const std::string tail = screen.substr(std::min(from, screen.size()));
-  if (std::regex_search(tail, match, line)) {
-    figures.prompt = std::stol(match[1]);
-    figures.reused = std::stol(match[2]);
-    figures.processed = std::stol(match[3]);
-    figures.answer = std::stol(match[4]);
-    figures.stop = match[5];
-  }
+  const size_t start = screen.find("[prompt ", std::min(from, screen.size()));
+  if (start == std::string::npos) return figures;
+  const size_t end = screen.find(']', start);
+  const std::string line = screen.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (std::sscanf(line.c_str(), "[prompt %ld tokens: reused %ld cached tokens, processed %ld", &figures.prompt,
+                  &figures.reused, &figures.processed) != 3)
+    return TurnFigures{};
+  const size_t answer = line.find("| answer "), stop = line.find("| stop: ");
+  if (answer == std::string::npos || stop == std::string::npos) return TurnFigures{};
+  if (std::sscanf(line.c_str() + answer, "| answer %ld tokens", &figures.answer) != 1) return TurnFigures{};
+  figures.stop = line.substr(stop + std::strlen("| stop: "));
   return figures;
 }
 
