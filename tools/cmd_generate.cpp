@@ -1,10 +1,8 @@
-// `phirun generate` (continue raw text) and `phirun chat` (one question through the model's chat
-// template): the Generator with the search flags, streamed to stdout as tokens arrive, a summary
-// line on stderr.
+// `phirun generate`: continue raw text with the Generator and the search flags, streamed to stdout
+// as tokens arrive, a summary line on stderr.
 #include <cstdio>
 #include <stdexcept>
 
-#include "tokenizer/chat_template.h"
 #include "tokenizer/streaming_decoder.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
@@ -19,7 +17,6 @@ struct GenerateFlags {
   SearchFlags search;
   std::string prompt;
   std::string prompt_file;
-  std::string system;
   int64_t n_predict = -1;
   bool print_ids = false;
   bool ignore_eos = false;
@@ -66,44 +63,6 @@ int generate_command(int argc, char** argv) {
   const std::vector<int32_t> ids = model->tokenizer().encode(text, !flags.no_special);
   if (ids.empty()) throw std::runtime_error("the prompt encodes to no tokens");
   return run_generation(*model, ids, flags, 256);
-}
-
-int chat_command(int argc, char** argv) {
-  CLI::App app{
-      "Ask the model one question, formatted with its own chat template, and print the answer.\n"
-      "Example: phirun chat -p \"What is the capital of France?\"",
-      "phirun chat"};
-  GenerateFlags flags;
-  add_model_flags(app, flags.model);
-  app.add_option("-p,--prompt", flags.prompt, "the question");
-  app.add_option("-f,--file", flags.prompt_file, "read the question from a file");
-  app.add_option("--system", flags.system, "a system message (default: the template's own, if any)");
-  app.add_option("-n,--n-predict", flags.n_predict, "most tokens in the answer (default 512)")
-      ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
-  app.add_flag("--ids", flags.print_ids, "print the answer's token ids instead of text");
-  add_search_flags(app, flags.search);
-  if (int code = parse_subcommand(app, argc, argv); code >= 0) return code;
-
-  const std::string question = read_prompt(flags.prompt, flags.prompt_file);
-  if (question.empty())
-    throw std::runtime_error("no question: give one with -p TEXT (interactive chat is not built yet)");
-  const auto model = load_model(flags.model);
-  std::vector<ChatMessage> messages;
-  if (!flags.system.empty()) messages.push_back({"system", flags.system});
-  messages.push_back({"user", question});
-  // The template sees the texts of the model's BOS and EOS tokens, as transformers passes them.
-  const TokenizerVocab& vocab = model->tokenizer().vocab();
-  ChatTemplateOptions options;
-  if (vocab.bos_id >= 0) options.bos_token = model->tokenizer().token_bytes(vocab.bos_id);
-  if (vocab.eos_id >= 0) options.eos_token = model->tokenizer().token_bytes(vocab.eos_id);
-  const std::string prompt = render_chat(model->chat_template(), messages, options);
-  // The template's own markers are special tokens; the user's text is parsed the same way, as
-  // Hugging Face's tokenizer does for a rendered chat prompt. transformers tokenizes it without
-  // adding special tokens (templates that want a BOS write bos_token themselves), so the BOS that
-  // encode() adds for an add_bos vocabulary is taken off again.
-  std::vector<int32_t> ids = model->tokenizer().encode(prompt, true);
-  if (vocab.add_bos && !ids.empty() && ids.front() == vocab.bos_id) ids.erase(ids.begin());
-  return run_generation(*model, ids, flags, 512);
 }
 
 }  // namespace phirun::cli

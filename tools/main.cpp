@@ -17,7 +17,7 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"chat", phirun::cli::chat_command, "answer a question with the model's own chat template",
+    {"chat", phirun::cli::chat_command, "chat with the model (its own chat template), or answer one question with -p",
      "phirun chat -p \"What is the capital of France?\""},
     {"generate", phirun::cli::generate_command, "continue a text", "phirun generate -p \"Once upon a time\" -n 64"},
     {"tokenize", phirun::cli::tokenize_command, "print the token ids of a text",
