@@ -21,6 +21,7 @@
 #include "models/builder/build.h"
 #include "models/llama.h"
 #include "runtime/generator.h"
+#include "runtime/gguf.h"
 #include "runtime/model.h"
 #include "runtime/session.h"
 #include "tests/builder/hf_fixture.h"
@@ -213,6 +214,39 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, LongContext,
                              if (c == '-') c = '_';
                            return text;
                          });
+
+// llama.cpp interop: llama.cpp's own conversion of Phi-3-mini-4k (its vocab-only
+// models/ggml-vocab-phi-3.gguf, hyper-parameters included) loads as Phi-3-mini, and every `phi3.*`
+// key in it is one phirun's builder writes too, with the same type.
+TEST(LlamaCppInterop, Phi3KeysMatchLlamaCppsConversion) {
+  const GgufFile reference = GgufFile::open("tests/data/ggml-vocab/ggml-vocab-phi-3.gguf");
+  const ModelConfig config = config_from_gguf(reference);
+  EXPECT_EQ(config.architecture, "phi3");
+  EXPECT_EQ(config.n_layers, 32);
+  EXPECT_EQ(config.hidden_size, 3072);
+  EXPECT_EQ(config.n_heads, 32);
+  EXPECT_EQ(config.n_kv_heads, 32);
+  EXPECT_EQ(config.head_dim, 96);
+  EXPECT_EQ(config.ffn_size, 8192);
+  EXPECT_EQ(config.context_length, 4096);
+  EXPECT_EQ(config.rope.rotary_dims, 96);
+  EXPECT_EQ(config.rope.pairing, RopePairing::Halves);
+  EXPECT_TRUE(config.fused_qkv && config.fused_gate_up);
+  EXPECT_TRUE(config.rope_factors_long.empty());
+
+  testing::TempDir dir;
+  ASSERT_TRUE(build_fixture("phi3-tiny", dir));
+  const GgufFile ours = GgufFile::open(dir.file("phi3-tiny.gguf"));
+  int compared = 0;
+  for (const auto& [key, value] : reference.metadata()) {
+    if (!key.starts_with("phi3.")) continue;
+    const GgufValue* mine = ours.find(key);
+    ASSERT_NE(mine, nullptr) << key << " is written by llama.cpp's converter but not by phirun's builder";
+    EXPECT_EQ(mine->type, value.type) << key;
+    ++compared;
+  }
+  EXPECT_GE(compared, 10);
+}
 
 GeneratorParams params_of(const nlohmann::json& fixture, const nlohmann::json& c) {
   GeneratorParams params;
