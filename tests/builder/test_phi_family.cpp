@@ -16,9 +16,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "kernels/cpu/cpu_ops.h"
 #include "models/builder/build.h"
+#include "models/builder/hf_config.h"
 #include "models/llama.h"
 #include "runtime/generator.h"
 #include "runtime/gguf.h"
@@ -246,6 +248,45 @@ TEST(LlamaCppInterop, Phi3KeysMatchLlamaCppsConversion) {
     ++compared;
   }
   EXPECT_GE(compared, 10);
+}
+
+// Bad Phi-3 configs: one clear error naming config.json and the problem.
+TEST(Phi3Config, InconsistentFieldsAreRefused) {
+  const nlohmann::json base = nlohmann::json::parse(
+      R"({"architectures": ["Phi3ForCausalLM"], "hidden_size": 192, "intermediate_size": 256,
+          "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2, "vocab_size": 32064,
+          "max_position_embeddings": 131072, "original_max_position_embeddings": 48,
+          "rope_scaling": {"type": "longrope", "long_factor": [], "short_factor": []}})");
+  auto with = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json config = base;
+    config["rope_scaling"]["long_factor"] = std::vector<double>(48, 1.0);
+    config["rope_scaling"]["short_factor"] = std::vector<double>(48, 1.0);
+    edit(config);
+    return config.dump();
+  };
+  EXPECT_NO_THROW(builder::parse_hf_config(with([](nlohmann::json&) {}), "config.json"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {with([](nlohmann::json& c) { c["rope_scaling"]["long_factor"] = std::vector<double>(47, 1.0); }),
+       "LongRoPE factor lists must have rotary_dims / 2 = 48 entries, found 47 and 48"},
+      {with([](nlohmann::json& c) { c["rope_scaling"]["type"] = "yarn"; }),
+       "RoPE scaling type 'yarn' is not supported for Phi3ForCausalLM"},
+      {with([](nlohmann::json& c) { c.erase("original_max_position_embeddings"); }),
+       "LongRoPE scaling needs 'original_max_position_embeddings'"},
+      {with([](nlohmann::json& c) { c["num_key_value_heads"] = 3; }),
+       "num_key_value_heads 3 does not divide num_attention_heads 2"},
+      {with([](nlohmann::json& c) { c["rope_scaling"].erase("short_factor"); }),
+       "LongRoPE scaling has no 'short_factor' list"},
+  };
+  for (const auto& [json, expected] : cases) {
+    try {
+      builder::parse_hf_config(json, "config.json");
+      ADD_FAILURE() << "accepted; expected: " << expected;
+    } catch (const std::runtime_error& error) {
+      const std::string message = error.what();
+      EXPECT_EQ(message.rfind("config.json: ", 0), 0u) << message;
+      EXPECT_NE(message.find(expected), std::string::npos) << "expected \"" << expected << "\" in: " << message;
+    }
+  }
 }
 
 GeneratorParams params_of(const nlohmann::json& fixture, const nlohmann::json& c) {
