@@ -41,7 +41,9 @@ using WeightBuffer = std::unique_ptr<uint8_t[], FreeDeleter>;
 enum class ActivationPrecision { Float, Int8, Int16 };
 
 // One layer of the KV cache of one sequence: keys and values laid out
-// [kv_head][position][head_dim], F16 or F32.
+// [kv_head][row][head_dim], F16 or F32. Position p lives in row p % capacity: a cache at least as
+// long as the sequence holds every position in order; a shorter one (sliding-window models) is a
+// ring that keeps the last `capacity` positions.
 struct KvLayerView {
   TensorType type = TensorType::F16;
   int64_t n_kv_heads = 0;
@@ -50,6 +52,20 @@ struct KvLayerView {
   void* keys = nullptr;
   void* values = nullptr;
 };
+
+// The cache rows a query at `position` attends, oldest position first: one run of rows, or two
+// when the positions wrap around a ring. The caller guarantees that they fit: at most `capacity`.
+struct AttendedRows {
+  int64_t first[2] = {0, 0};
+  int64_t count[2] = {0, 0};
+  int runs = 1;
+};
+inline AttendedRows attended_rows(int64_t position, int64_t window, int64_t capacity) {
+  const int64_t oldest = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
+  const int64_t begin = oldest % capacity, n = position - oldest + 1;
+  if (begin + n <= capacity) return {{begin, 0}, {n, 0}, 1};
+  return {{begin, 0}, {capacity - begin, n - (capacity - begin)}, 2};
+}
 
 enum class RopePairing {
   Adjacent,  // rotate dims (2i, 2i+1): llama.cpp's layout for `llama` GGUFs (Q/K rows permuted)
@@ -60,12 +76,19 @@ struct RopeParams {
   float theta = 10000.0f;
   int64_t rotary_dims = 0;  // the first rotary_dims of each head rotate (partial rotary)
   RopePairing pairing = RopePairing::Adjacent;
+  // LongRoPE (Phi-3-128k, Phi-4-mini): inverse frequency i is 1 / (factors[i] * theta^(2i/d)),
+  // rotary_dims / 2 factors; nullptr: plain RoPE. cos and sin are multiplied by attention_factor.
+  const float* frequency_factors = nullptr;
+  float attention_factor = 1.0f;
 };
 
 struct AttentionParams {
   int64_t n_heads = 0;
   int64_t head_dim = 0;
   float scale = 1.0f;  // usually 1/sqrt(head_dim)
+  // Sliding window: a query at position q sees the keys at positions q - window + 1 ..= q (as
+  // transformers' sliding_window_overlay: kv > q - window). 0: every earlier position.
+  int64_t window = 0;
 };
 
 class Ops {
@@ -89,7 +112,8 @@ class Ops {
   virtual void store_kv(const KvLayerView& cache, const float* k, const float* v, int64_t n_rows,
                         int64_t start_position) = 0;
   // Causal attention of q [n_rows][n_heads * head_dim] (row t at start_position + t) over the
-  // cache positions 0 ..= start_position + t; grouped-query heads share KV heads in order.
+  // cache positions 0 ..= start_position + t (the last params.window of them when windowed);
+  // grouped-query heads share KV heads in order. The cache must still hold those positions.
   virtual void attention(const float* q, int64_t n_rows, int64_t start_position, const KvLayerView& cache,
                          const AttentionParams& params, float* out) = 0;
   // out[i] = silu(gate[i]) * up[i]

@@ -10,6 +10,11 @@
 
 namespace phirun {
 
+int64_t kv_positions_needed(const ModelConfig& config, int64_t max_positions) {
+  if (config.sliding_window <= 0) return max_positions;
+  return std::min(max_positions, config.sliding_window + LlamaForward::kDefaultChunk - 1);
+}
+
 LlamaForward::LlamaForward(const ModelConfig& config, const ModelWeights& weights, Ops& ops, int64_t max_chunk)
     : config_(config), weights_(weights), ops_(ops), max_chunk_(max_chunk) {
   const auto rows = size_t(max_chunk_);
@@ -55,12 +60,25 @@ void LlamaForward::forward_batch(std::span<const SequenceChunk> chunks, float* l
   if (!pass.empty()) forward_pass(chunks, pass, logits);
 }
 
+RopeParams LlamaForward::rope_for(const SequenceChunk& chunk) const {
+  RopeParams rope = config_.rope;
+  if (config_.rope_factors_short.empty()) return rope;
+  // transformers decides once per forward call from its last position: every token of a call
+  // that reaches past the original context rotates with the long factors, earlier ones short.
+  const int64_t end = chunk.start_position + int64_t(chunk.tokens.size());
+  const bool long_factors = end > config_.rope_original_context;
+  rope.frequency_factors = long_factors ? config_.rope_factors_long.data() : config_.rope_factors_short.data();
+  rope.attention_factor = config_.rope_attention_factor;
+  return rope;
+}
+
 void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span<const Piece> pieces, float*& logits) {
   const int64_t hidden = config_.hidden_size;
   const int64_t ffn = config_.ffn_size;
   const int64_t q_width = config_.n_heads * config_.head_dim;
   const int64_t kv_width = config_.n_kv_heads * config_.head_dim;
-  const AttentionParams attention{config_.n_heads, config_.head_dim, float(1.0 / std::sqrt(double(config_.head_dim)))};
+  const AttentionParams attention{config_.n_heads, config_.head_dim, float(1.0 / std::sqrt(double(config_.head_dim))),
+                                  config_.sliding_window};
   float* x = residual_.data();
 
   pass_ids_.clear();
@@ -98,8 +116,9 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
       float* q = q_.data() + row * q_width;
       float* k = k_.data() + row * kv_width;
       const float* v = v_.data() + row * kv_width;
-      ops_.rope(q, piece.rows, config_.n_heads, config_.head_dim, position, config_.rope);
-      ops_.rope(k, piece.rows, config_.n_kv_heads, config_.head_dim, position, config_.rope);
+      const RopeParams rope = rope_for(chunk);
+      ops_.rope(q, piece.rows, config_.n_heads, config_.head_dim, position, rope);
+      ops_.rope(k, piece.rows, config_.n_kv_heads, config_.head_dim, position, rope);
       ops_.store_kv(chunk.cache[size_t(l)], k, v, piece.rows, position);
       ops_.attention(q, piece.rows, position, chunk.cache[size_t(l)], attention, attention_out_.data() + row * q_width);
       row += piece.rows;

@@ -23,10 +23,18 @@ struct SequenceChunk {
   LogitsFor which = LogitsFor::LastToken;
 };
 
+// The KV cache positions one sequence of up to `max_positions` tokens needs: all of them, or for
+// a sliding-window model a ring of window + kDefaultChunk - 1 (see LlamaForward::kDefaultChunk).
+int64_t kv_positions_needed(const ModelConfig& config, int64_t max_positions);
+
 class LlamaForward {
  public:
   // Prompts longer than max_chunk rows run in chunks, bounding the scratch memory.
-  LlamaForward(const ModelConfig& config, const ModelWeights& weights, Ops& ops, int64_t max_chunk = 256);
+  LlamaForward(const ModelConfig& config, const ModelWeights& weights, Ops& ops, int64_t max_chunk = kDefaultChunk);
+
+  // The most rows of one sequence in one pass: a sliding-window cache needs window + this - 1
+  // positions (a pass writes all its keys before any of its queries attends).
+  static constexpr int64_t kDefaultChunk = 256;
 
   // Runs `tokens`, at positions start_position onwards, through the model: their keys and values
   // go into `cache` (one view per layer) and `logits` receives [vocab] (LastToken) or
@@ -48,6 +56,8 @@ class LlamaForward {
     int64_t offset;
     int64_t rows;
   };
+  // The RoPE of one sequence's call: LongRoPE's short or long factors by where the call ends.
+  RopeParams rope_for(const SequenceChunk& chunk) const;
   // One pass over at most max_chunk rows; advances `logits` past the rows it wrote.
   void forward_pass(std::span<const SequenceChunk> chunks, std::span<const Piece> pieces, float*& logits);
 

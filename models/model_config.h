@@ -10,6 +10,19 @@
 
 namespace phirun {
 
+// What a LongRoPE model (Phi-3-128k, Phi-3.5-mini, Phi-4-mini) does when the sequence first
+// reaches past original_max_position_embeddings, where it switches from the short to the long
+// factors. See README ("LongRoPE and the KV cache").
+enum class LongRopePolicy {
+  // As transformers' Phi-3 generate (prepare_inputs_for_generation): the first call that reaches
+  // past the original context with at most that many positions cached (all rotated with the
+  // short factors) drops the cache and runs the whole sequence again under the long factors.
+  Reprefill,
+  // As a bare forward call with a cache: the new tokens rotate with the long factors, the keys
+  // already cached keep their short rotation (no recomputation; the model sees a mix).
+  KeepCache,
+};
+
 struct ModelConfig {
   std::string architecture;  // GGUF general.architecture, e.g. "llama"
   int64_t n_layers = 0;
@@ -21,7 +34,16 @@ struct ModelConfig {
   int64_t vocab_size = 0;      // rows of the embedding (and of the output head)
   int64_t context_length = 0;  // trained maximum
   float rms_eps = 1e-5f;
-  RopeParams rope;
+  RopeParams rope;  // frequency_factors unset: the forward pass picks short or long below
+  // Sliding-window attention (Phi-3-mini-4k, Mistral): each query sees its last `sliding_window`
+  // keys, itself included. 0: full causal attention.
+  int64_t sliding_window = 0;
+  // LongRoPE: rotary_dims / 2 factors each; empty for plain RoPE. A forward call whose last
+  // position reaches past rope_original_context uses the long factors, else the short ones (as
+  // transformers' longrope_frequency_update); both scale cos and sin by rope_attention_factor.
+  std::vector<float> rope_factors_short, rope_factors_long;
+  int64_t rope_original_context = 0;
+  float rope_attention_factor = 1.0f;
   // Phi-3 stores Q, K and V as one matrix and gate and up as another (gate rows first): one
   // matmul each, split afterwards. Llama keeps them apart.
   bool fused_qkv = false;

@@ -53,7 +53,8 @@ Generator::Generator(const Model& model, const GeneratorParams& params)
     : model_(model),
       params_(resolve_generator_params(params, model)),
       vocab_(model.config().vocab_size),
-      kv_cache_(model.config(), params_.kv_type, slots_needed(params_), params_.max_length),
+      kv_cache_(model.config(), params_.kv_type, slots_needed(params_),
+                kv_positions_needed(model.config(), params_.max_length)),
       ops_(model.thread_pool(), params_.activations),
       forward_(model.config(), model.weights(), ops_),
       random_(seed_of(params_)) {
@@ -158,6 +159,19 @@ void Generator::run_forward(std::span<const SequenceChunk> chunks, std::span<con
   ++forward_passes_;
 }
 
+int64_t Generator::cached_prefix(int64_t slot, int64_t n_tokens) {
+  const int64_t cached = kv_cache_.length(slot);
+  const ModelConfig& config = model_.config();
+  // transformers' Phi-3 prepare_inputs_for_generation: the first call that reaches past the
+  // original context, with a cache of at most that many (short-rotated) positions, drops it.
+  if (params_.long_rope == LongRopePolicy::Reprefill && !config.rope_factors_short.empty() && cached > 0 &&
+      cached <= config.rope_original_context && n_tokens > config.rope_original_context) {
+    kv_cache_.truncate(slot, 0);
+    return 0;
+  }
+  return cached;
+}
+
 void Generator::ensure_logits() {
   if (logits_ready_) return;
   std::fill(logits_.begin(), logits_.end(), std::numeric_limits<float>::quiet_NaN());
@@ -186,7 +200,7 @@ void Generator::compute_logits_greedy() {
       followers.emplace_back(i, leader);
       continue;
     }
-    const int64_t start = kv_cache_.length(sequence.slot);
+    const int64_t start = cached_prefix(sequence.slot, int64_t(sequence.tokens.size()));
     chunks.push_back({std::span<const int32_t>(sequence.tokens).subspan(size_t(start)), start,
                       kv_cache_.layers(sequence.slot), true, LogitsFor::LastToken});
     slots.push_back(sequence.slot);

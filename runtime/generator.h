@@ -104,6 +104,9 @@ class Generator {
   GeneratorParams params_;
   int64_t vocab_;
   KvCache kv_cache_;
+  // The positions of `slot` to keep before running its `n_tokens` tokens: the cached ones, or
+  // none when a LongRoPE re-prefill is due (GeneratorParams::long_rope).
+  int64_t cached_prefix(int64_t slot, int64_t n_tokens);
   CpuOps ops_;
   LlamaForward forward_;
   SeededRandom random_;

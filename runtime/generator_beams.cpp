@@ -19,7 +19,7 @@ void Generator::compute_logits_beams() {
     if (!group.started) fresh_groups.push_back(g);
     for (int32_t b = 0; b < live_beams; ++b) {
       const int64_t slot = group.slots[size_t(b)];
-      const int64_t start = kv_cache_.length(slot);
+      const int64_t start = cached_prefix(slot, int64_t(group.search->beam_tokens(b).size()));
       chunks.push_back({group.search->beam_tokens(b).subspan(size_t(start)), start, kv_cache_.layers(slot), true,
                         LogitsFor::LastToken});
       slots.push_back(slot);

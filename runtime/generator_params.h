@@ -17,6 +17,7 @@
 
 #include "kernels/ops.h"
 #include "kernels/quant/tensor_type.h"
+#include "models/model_config.h"
 
 namespace phirun {
 
@@ -45,6 +46,8 @@ struct GeneratorParams {
   bool stop_token_ids_given = false;
   std::vector<std::string> stop_strings;  // a sequence ends once its generated text holds one
   TensorType kv_type = TensorType::F16;   // the KV cache: F16, or F32 for exact comparisons
+  // LongRoPE models crossing their original context: re-prefill as transformers.generate does.
+  LongRopePolicy long_rope = LongRopePolicy::Reprefill;
   // Activations of Q4_0/Q4_1/Q8_0 matmuls: Int16 (default), Float (exact) or Int8 (fastest); see
   // ActivationPrecision.
   ActivationPrecision activations = ActivationPrecision::Int16;

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -34,7 +35,7 @@ uint64_t KvCache::bytes_per_position(const ModelConfig& config, TensorType type)
 }
 
 KvCache::KvCache(const ModelConfig& config, TensorType type, int64_t n_slots, int64_t capacity)
-    : n_slots_(n_slots), capacity_(capacity) {
+    : n_slots_(n_slots), capacity_(capacity), window_(config.sliding_window) {
   if (type != TensorType::F16 && type != TensorType::F32)
     throw std::runtime_error("the KV cache type must be F16 or F32");
   if (n_slots < 1 || capacity < 1) throw std::runtime_error("a KV cache needs at least one sequence and one position");
@@ -67,18 +68,34 @@ KvCache::KvCache(const ModelConfig& config, TensorType type, int64_t n_slots, in
 
 void KvCache::rows_written(int64_t slot, int64_t end) {
   std::vector<uint64_t>& ids = row_ids_[size_t(slot)];
-  if (end > capacity_) throw std::logic_error("KvCache: rows written past the capacity");
+  if (window_ == 0 && end > capacity_) throw std::logic_error("KvCache: rows written past the capacity");
   while (int64_t(ids.size()) < end) ids.push_back(next_row_id_++);
 }
 
 void KvCache::truncate(int64_t slot, int64_t length) {
   std::vector<uint64_t>& ids = row_ids_[size_t(slot)];
-  if (length < int64_t(ids.size())) ids.resize(size_t(length));
+  if (length >= int64_t(ids.size())) return;
+  // The next position, `length`, attends back to length - window + 1: still in the ring?
+  const int64_t oldest_needed = std::max<int64_t>(0, length - window_ + 1);
+  if (window_ > 0 && length > 0 && oldest_needed < int64_t(ids.size()) - capacity_)
+    throw std::runtime_error("cannot rewind a sliding-window KV cache from " + std::to_string(ids.size()) + " to " +
+                             std::to_string(length) + " positions: its ring of " + std::to_string(capacity_) +
+                             " rows no longer holds the keys position " + std::to_string(length) + " attends");
+  ids.resize(size_t(length));
 }
 
 void KvCache::copy_rows(int64_t from, int64_t to, int64_t begin, int64_t end) {
+  // Position p sits in row p % capacity: the range is one run of rows, or two around the ring.
+  const int64_t first = begin % capacity_, n = end - begin;
+  const int64_t head = std::min(n, capacity_ - first);
+  copy_row_run(from, to, first, head);
+  if (head < n) copy_row_run(from, to, 0, n - head);
+  rows_copied_ += uint64_t(n);
+}
+
+void KvCache::copy_row_run(int64_t from, int64_t to, int64_t begin, int64_t n_rows) {
   const uint64_t row_bytes = uint64_t(views_[0][0].head_dim) * element_bytes_;
-  const uint64_t bytes = uint64_t(end - begin) * row_bytes;
+  const uint64_t bytes = uint64_t(n_rows) * row_bytes;
   for (size_t l = 0; l < views_[size_t(from)].size(); ++l) {
     const KvLayerView& source = views_[size_t(from)][l];
     const KvLayerView& target = views_[size_t(to)][l];
@@ -90,7 +107,6 @@ void KvCache::copy_rows(int64_t from, int64_t to, int64_t begin, int64_t end) {
                   bytes);
     }
   }
-  rows_copied_ += uint64_t(end - begin);
 }
 
 void KvCache::copy_sequence(int64_t from, int64_t to, int64_t length) {
@@ -101,10 +117,14 @@ void KvCache::copy_sequence(int64_t from, int64_t to, int64_t length) {
   const std::vector<uint64_t>& source = row_ids_[size_t(from)];
   std::vector<uint64_t>& target = row_ids_[size_t(to)];
   if (length > int64_t(source.size())) throw std::logic_error("KvCache: copying rows the source does not hold");
-  // Rows written by the same pass hold the same values: skip the common prefix.
-  int64_t same = 0;
+  // Rows written by the same pass hold the same values: skip the common prefix. A ring holds
+  // only the last `capacity` positions of each slot: older ones need no copy (they are never
+  // read again), and the target's own rows older than its last `capacity` were overwritten.
+  const int64_t oldest_kept = std::max<int64_t>(0, length - capacity_);
+  int64_t same = oldest_kept;
   const int64_t shared_limit = std::min<int64_t>(length, int64_t(target.size()));
-  while (same < shared_limit && source[size_t(same)] == target[size_t(same)]) ++same;
+  if (int64_t(target.size()) - capacity_ <= oldest_kept)
+    while (same < shared_limit && source[size_t(same)] == target[size_t(same)]) ++same;
   if (same < length) copy_rows(from, to, same, length);
   target.assign(source.begin(), source.begin() + length);
 }

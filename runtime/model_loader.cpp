@@ -31,6 +31,49 @@ int64_t bounded(const GgufFile& file, const std::string& key, uint64_t value, ui
   return int64_t(value);
 }
 
+// Sliding-window attention: any architecture may carry attention.sliding_window (llama.cpp
+// writes it for phi3; phirun's builder for Mistral too). A window at least as long as the
+// context masks nothing and is ignored, as llama.cpp does.
+void read_sliding_window(const GgufFile& file, const std::string& prefix, ModelConfig& config) {
+  const auto window = file.find_uint(prefix + "attention.sliding_window");
+  if (!window || *window == 0 || *window >= uint64_t(config.context_length)) return;
+  config.sliding_window = int64_t(*window);
+}
+
+std::vector<float> rope_factors(const GgufFile& file, const std::string& name, int64_t count) {
+  const GgufTensor* tensor = file.find_tensor(name);
+  if (!tensor)
+    fail(file, "LongRoPE needs both rope_factors_short.weight and rope_factors_long.weight; " + name + " is missing");
+  if (tensor->n_elements != uint64_t(count))
+    fail(file, "tensor " + name + " has " + std::to_string(tensor->n_elements) +
+                   " factors, expected rope.dimension_count / 2 = " + std::to_string(count));
+  std::vector<float> factors(static_cast<size_t>(count));
+  type_traits(tensor->type).dequantize(tensor->data, factors.data(), count);
+  for (float factor : factors)
+    if (!std::isfinite(factor) || factor <= 0.0f) fail(file, "tensor " + name + " holds a factor that is not positive");
+  return factors;
+}
+
+// LongRoPE (Phi-3-128k, Phi-3.5-mini, Phi-4-mini) as llama.cpp's converter writes it: the two
+// factor tensors, rope.scaling.original_context_length and rope.scaling.attn_factor.
+void read_long_rope(const GgufFile& file, const std::string& prefix, ModelConfig& config) {
+  if (!file.find_tensor("rope_factors_long.weight") && !file.find_tensor("rope_factors_short.weight")) return;
+  const int64_t count = config.rope.rotary_dims / 2;
+  config.rope_factors_short = rope_factors(file, "rope_factors_short.weight", count);
+  config.rope_factors_long = rope_factors(file, "rope_factors_long.weight", count);
+  const std::string original_key = prefix + "rope.scaling.original_context_length";
+  const auto original = file.find_uint(original_key);
+  if (!original) fail(file, "LongRoPE factors are present but " + original_key + " is missing");
+  config.rope_original_context = bounded(file, original_key, *original, uint64_t(config.context_length));
+  // transformers' default: sqrt(1 + ln(factor) / ln(original)), factor = context / original.
+  const double factor = double(config.context_length) / double(config.rope_original_context);
+  const double computed = factor <= 1.0 ? 1.0 : std::sqrt(1.0 + std::log(factor) / std::log(double(*original)));
+  const double attn_factor = file.find_float(prefix + "rope.scaling.attn_factor").value_or(computed);
+  if (!std::isfinite(attn_factor) || attn_factor <= 0.0 || attn_factor > 16.0)
+    fail(file, prefix + "rope.scaling.attn_factor = " + std::to_string(attn_factor) + " is not in (0, 16]");
+  config.rope_attention_factor = float(attn_factor);
+}
+
 }  // namespace
 
 ModelConfig config_from_gguf(const GgufFile& file) {
@@ -83,15 +126,9 @@ ModelConfig config_from_gguf(const GgufFile& file) {
     config.rope.pairing = RopePairing::Halves;
     config.fused_qkv = true;
     config.fused_gate_up = true;
-    if (file.find_tensor("rope_factors_long.weight") || file.find_tensor("rope_factors_short.weight") ||
-        file.find(prefix + "rope.scaling.attn_factor"))
-      fail(file, "LongRoPE (the 128k-context Phi-3 variants: rope_factors_long/short) is not supported yet");
-    // A sliding window only masks keys older than the window: up to that many positions the
-    // model computes exactly as without it, so phirun runs such a model within its window.
-    if (auto window = file.find_uint(prefix + "attention.sliding_window"); window && *window > 0)
-      config.context_length =
-          std::min<int64_t>(config.context_length, int64_t(std::min<uint64_t>(*window, kMaxContext)));
   }
+  read_sliding_window(file, prefix, config);
+  read_long_rope(file, prefix, config);
   return config;
 }
 

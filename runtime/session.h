@@ -19,6 +19,7 @@ struct SessionOptions {
   // 1/65000 of a block's largest value (fragile models keep their answers); Float: exact float
   // math on the weights (exact comparisons); Int8: one plane (fastest, may change greedy text).
   ActivationPrecision activations = ActivationPrecision::Int16;
+  LongRopePolicy long_rope = LongRopePolicy::Reprefill;
 };
 
 class Session {
@@ -33,6 +34,7 @@ class Session {
   std::vector<float> append_all_logits(std::span<const int32_t> tokens);
 
   // Forgets everything after the first `n_tokens` tokens (keys and values before stay valid).
+  // A sliding-window session can rewind only as far as its ring still holds the keys needed.
   void rewind_to(int64_t n_tokens);
 
   int64_t position() const { return position_; }
@@ -46,6 +48,15 @@ class Session {
   const Model& model_;
   int64_t context_length_;
   int64_t position_ = 0;
+  int64_t kv_capacity_ = 0;
+  LongRopePolicy long_rope_;
+  // Reprefill keeps the tokens, to run them again under the long factors.
+  std::vector<int32_t> history_;
+  bool cache_has_short_rope_ = false;  // some cached keys were rotated with the short factors
+  // Reprefill: when this call crosses the original context with short-rotated keys cached, the
+  // whole history goes through again (positions from 0) instead of only the new tokens.
+  std::span<const int32_t> tokens_to_run(std::span<const int32_t> tokens, int64_t& start);
+  void ran(std::span<const int32_t> tokens);  // positions the cache holds: context_length_, or a sliding window's ring
   // Left uninitialized: a position is always written before it is read, and untouched pages of
   // a large context cost no memory until used.
   std::unique_ptr<uint8_t[]> kv_storage_;

@@ -167,7 +167,9 @@ TokenizerVocab vocab_from_gguf(const GgufFile& file) {
   vocab.eot_id = optional_token_id(file, "tokenizer.ggml.eot_token_id", token_count);
   vocab.unk_id = optional_token_id(file, "tokenizer.ggml.unknown_token_id", token_count);
   vocab.pad_id = optional_token_id(file, "tokenizer.ggml.padding_token_id", token_count);
-  vocab.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(false);
+  // Without the key, llama.cpp adds BOS for SentencePiece ("llama") vocabularies and not for
+  // byte-level BPE: the same text must give the same ids in both.
+  vocab.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(vocab.model == "llama" && vocab.bos_id >= 0);
 
   const GgufValue* lstrip = file.find(kLstripTokenIdsKey);
   const GgufValue* rstrip = file.find(kRstripTokenIdsKey);

@@ -37,6 +37,8 @@ class CpuOps final : public Ops {
     int64_t n_rows = 0;
     float theta = 0.0f;
     int64_t rotary_dims = 0;
+    const float* frequency_factors = nullptr;
+    float attention_factor = 1.0f;
     std::vector<float> cosines, sines;  // [row][rotary_dims / 2]
   };
 

@@ -32,10 +32,14 @@ void CpuOps::rms_norm(const float* x, const float* weight, int64_t n_rows, int64
 void rope_angles_ref(int64_t position, const RopeParams& params, float* cosines, float* sines) {
   for (int64_t i = 0; i < params.rotary_dims / 2; ++i) {
     const float exponent = float(2 * i) / float(params.rotary_dims);
-    const float inverse_frequency = float(1.0 / std::pow(double(params.theta), double(exponent)));
+    // With LongRoPE factors, transformers divides in float32: 1 / (factor * theta^exponent).
+    const float inverse_frequency =
+        params.frequency_factors
+            ? 1.0f / (params.frequency_factors[i] * float(std::pow(double(params.theta), double(exponent))))
+            : float(1.0 / std::pow(double(params.theta), double(exponent)));
     const float angle = float(position) * inverse_frequency;
-    cosines[i] = float(std::cos(double(angle)));
-    sines[i] = float(std::sin(double(angle)));
+    cosines[i] = float(std::cos(double(angle))) * params.attention_factor;
+    sines[i] = float(std::sin(double(angle))) * params.attention_factor;
   }
 }
 
@@ -57,7 +61,9 @@ void CpuOps::rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, i
   // Every layer rotates Q and K at the same positions: compute the angles once per forward step.
   const int64_t half = params.rotary_dims / 2;
   if (rope_table_.start_position != start_position || rope_table_.n_rows < n_rows ||
-      rope_table_.theta != params.theta || rope_table_.rotary_dims != params.rotary_dims) {
+      rope_table_.theta != params.theta || rope_table_.rotary_dims != params.rotary_dims ||
+      rope_table_.frequency_factors != params.frequency_factors ||
+      rope_table_.attention_factor != params.attention_factor) {
     rope_table_.cosines.resize(size_t(n_rows * half));
     rope_table_.sines.resize(size_t(n_rows * half));
     for (int64_t t = 0; t < n_rows; ++t)
@@ -67,6 +73,8 @@ void CpuOps::rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, i
                    n_rows,
                    params.theta,
                    params.rotary_dims,
+                   params.frequency_factors,
+                   params.attention_factor,
                    std::move(rope_table_.cosines),
                    std::move(rope_table_.sines)};
   }

@@ -129,7 +129,7 @@ void read_rope(const Reader& reader, HfConfig& config) {
 
 }  // namespace
 
-std::string supported_architectures() { return "LlamaForCausalLM, Phi3ForCausalLM"; }
+std::string supported_architectures() { return "LlamaForCausalLM, MistralForCausalLM, Phi3ForCausalLM"; }
 
 int64_t HfConfig::rotary_dims() const { return int64_t(partial_rotary_factor * double(n_heads * head_dim)) / n_heads; }
 
@@ -151,11 +151,15 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& path) 
     config.architecture_name = (*architectures)[0].get<std::string>();
   } else if (const Json* model_type = reader.find("model_type"); model_type && model_type->is_string()) {
     const std::string type = model_type->get<std::string>();
-    config.architecture_name = type == "llama" ? "LlamaForCausalLM" : type == "phi3" ? "Phi3ForCausalLM" : type;
+    config.architecture_name = type == "llama"     ? "LlamaForCausalLM"
+                               : type == "mistral" ? "MistralForCausalLM"
+                               : type == "phi3"    ? "Phi3ForCausalLM"
+                                                   : type;
   } else {
     fail(path, "neither 'architectures' nor 'model_type' says what the model is");
   }
-  if (config.architecture_name == "LlamaForCausalLM") {
+  // Mistral is Llama with a sliding window: llama.cpp converts it to `llama` too.
+  if (config.architecture_name == "LlamaForCausalLM" || config.architecture_name == "MistralForCausalLM") {
     config.architecture = HfArchitecture::Llama;
   } else if (config.architecture_name == "Phi3ForCausalLM") {
     config.architecture = HfArchitecture::Phi3;
@@ -207,6 +211,10 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& path) 
   if (!config.rope_long_factors.empty() && config.original_max_position_embeddings == 0)
     fail(path, "LongRoPE scaling needs 'original_max_position_embeddings'");
   config.sliding_window = reader.optional_positive("sliding_window", int64_t(1) << 30).value_or(0);
+  if (config.architecture_name == "LlamaForCausalLM") config.sliding_window = 0;  // Llama has none
+  // transformers masks nothing with a window at least as long as the context (Phi-4-mini's 262144
+  // of 131072): the GGUF gets none, as llama.cpp's converter writes it for models without one.
+  if (config.sliding_window >= config.max_position_embeddings) config.sliding_window = 0;
 
   config.bos_token_id = reader.token_id("bos_token_id");
   config.pad_token_id = reader.token_id("pad_token_id");

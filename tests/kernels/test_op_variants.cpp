@@ -83,6 +83,54 @@ TEST_P(OpVariantTest, FusedAttentionMatchesReference) {
   EXPECT_FALSE(op_kernels(isa)->attention(nullptr, 0, f32_cache, {1, 64, 1.0f}, nullptr, 0, 1));
 }
 
+// Sliding-window attention over a ring (position p in row p % capacity, the smallest ring a pass
+// of n_rows needs: window + n_rows - 1) against the scalar reference over a cache holding every
+// position with the same window. Same tolerance as above, with the window's positions.
+TEST_P(OpVariantTest, WindowedRingAttentionMatchesFullCacheReference) {
+  const Isa isa = GetParam();
+  std::mt19937 rng(23);
+  ThreadPool pool(2);
+  const int64_t head_dim = 96, n_heads = 4, n_kv = 2;
+  for (int64_t window : {7, 70}) {
+    for (int64_t start : {0, 5, 90, 200}) {
+      for (int64_t n_rows : {1, 17}) {
+        const int64_t positions = start + n_rows, ring = window + n_rows - 1;
+        const std::vector<float> k = random_vector(n_kv * positions * head_dim, rng, 2.0f);
+        const std::vector<float> v = random_vector(n_kv * positions * head_dim, rng);
+        std::vector<uint16_t> full_keys(k.size()), full_values(k.size());
+        std::vector<uint16_t> ring_keys(size_t(n_kv * ring * head_dim)), ring_values(ring_keys.size());
+        for (int64_t h = 0; h < n_kv; ++h)
+          for (int64_t p = 0; p < positions; ++p)  // in position order: the ring keeps the last
+            for (int64_t d = 0; d < head_dim; ++d) {
+              const size_t source = size_t((h * positions + p) * head_dim + d);
+              const size_t target = size_t((h * ring + p % ring) * head_dim + d);
+              full_keys[source] = ring_keys[target] = fp32_to_fp16(k[source]);
+              full_values[source] = ring_values[target] = fp32_to_fp16(v[source]);
+            }
+        const KvLayerView full{TensorType::F16, n_kv, positions, head_dim, full_keys.data(), full_values.data()};
+        const KvLayerView ringed{TensorType::F16, n_kv, ring, head_dim, ring_keys.data(), ring_values.data()};
+        const AttentionParams params{n_heads, head_dim, float(1.0 / std::sqrt(double(head_dim))), window};
+        const std::vector<float> q = random_vector(n_rows * n_heads * head_dim, rng);
+        std::vector<float> expected(q.size()), scalar_ring(q.size()), actual(q.size());
+        {
+          ScopedIsa scalar(Isa::Scalar);
+          CpuOps(pool).attention(q.data(), n_rows, start, full, params, expected.data());
+          CpuOps(pool).attention(q.data(), n_rows, start, ringed, params, scalar_ring.data());
+        }
+        ASSERT_TRUE(op_kernels(isa)->attention(q.data(), start, ringed, params, actual.data(), 0, n_rows * n_heads));
+        float largest = 0;
+        for (float x : v) largest = std::max(largest, std::fabs(fp16_to_fp32(fp32_to_fp16(x))));
+        const double tolerance = double(window + 64) * 0x1p-24 * largest;
+        for (size_t i = 0; i < q.size(); ++i) {
+          ASSERT_NEAR(scalar_ring[i], expected[i], tolerance)
+              << "window " << window << " start " << start << " at " << i;
+          ASSERT_NEAR(actual[i], expected[i], tolerance) << "window " << window << " start " << start << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 // RMSNorm: the sum of squares in float over `dim` values errs by dim · 2^-24 relatively; the
 // square root halves it.
 TEST_P(OpVariantTest, RmsNormMatchesReference) {

@@ -161,6 +161,19 @@ TEST(ModelLoader, ConfigFromGgufWorksWithoutTensors) {
   EXPECT_EQ(config.rope.rotary_dims, 24) << "partial rotary";
 }
 
+TEST(ModelLoader, SlidingWindowIsReadAndAWindowPastTheContextIgnored) {
+  auto window_of = [](uint32_t window) {
+    TinyModelOptions options;
+    options.override_keys = {{"llama.attention.sliding_window", GgufValue::of_u32(window)}};
+    const std::vector<uint8_t> bytes = make_tiny_llama_gguf(options);
+    return config_from_gguf(GgufFile::parse(bytes.data(), bytes.size(), "tiny.gguf")).sliding_window;
+  };
+  EXPECT_EQ(window_of(16), 16);
+  EXPECT_EQ(window_of(0), 0) << "0: no window (llama.cpp's phi3 converter writes 0 for none)";
+  EXPECT_EQ(window_of(128), 0) << "a window as long as the context (128) masks nothing";
+  EXPECT_EQ(window_of(262144), 0) << "Phi-4-mini's 262144 against its 131072 context";
+}
+
 // ---- The table of bad models --------------------------------------------------------------
 
 struct BadModel {

@@ -16,18 +16,23 @@ namespace {
 
 constexpr int64_t kAttentionChunk = 64;
 
+// The online-softmax state of one query, carried from one run of cache rows to the next.
 template <class V, int kVectors>
-void attend_one(const float* query, int64_t n_positions, const uint8_t* keys, const uint8_t* values, float scale,
-                float* out) {
+struct OnlineSoftmax {
+  typename V::F q[kVectors], acc[kVectors];
+  float running_max = -INFINITY, total = 0.0f;
+};
+
+// Folds the cache rows [0, n_positions) of `keys` and `values` into the state.
+template <class V, int kVectors>
+void attend_run(OnlineSoftmax<V, kVectors>& state, int64_t n_positions, const uint8_t* keys, const uint8_t* values) {
   using F = typename V::F;
   constexpr int64_t kRowBytes = 2 * 16 * kVectors;  // one cached row of F16
-  F q[kVectors], acc[kVectors];
-  for (int i = 0; i < kVectors; ++i) {
-    q[i] = V::mul(V::loadu(query + 16 * i), V::splatf(scale));
-    acc[i] = V::zero();
-  }
+  F* q = state.q;
+  F* acc = state.acc;
+  float& running_max = state.running_max;
+  float& total = state.total;
   alignas(64) float scores[kAttentionChunk];
-  float running_max = -INFINITY, total = 0.0f;
   for (int64_t p0 = 0; p0 < n_positions; p0 += kAttentionChunk) {
     const int64_t n = std::min(kAttentionChunk, n_positions - p0);
     float chunk_max = -INFINITY;
@@ -54,6 +59,23 @@ void attend_one(const float* query, int64_t n_positions, const uint8_t* keys, co
       for (int i = 0; i < kVectors; ++i) acc[i] = V::fma(weight, V::load_f16(value + 32 * i), acc[i]);
     }
   }
+}
+
+// One query over the attended rows (one or two runs of a ring).
+template <class V, int kVectors>
+void attend_one(const float* query, const AttendedRows& runs, const uint8_t* keys, const uint8_t* values, float scale,
+                float* out) {
+  using F = typename V::F;
+  constexpr int64_t kRowBytes = 2 * 16 * kVectors;
+  OnlineSoftmax<V, kVectors> state;
+  for (int i = 0; i < kVectors; ++i) {
+    state.q[i] = V::mul(V::loadu(query + 16 * i), V::splatf(scale));
+    state.acc[i] = V::zero();
+  }
+  for (int r = 0; r < runs.runs; ++r)
+    attend_run<V, kVectors>(state, runs.count[r], keys + runs.first[r] * kRowBytes, values + runs.first[r] * kRowBytes);
+  const float total = state.total;
+  F* acc = state.acc;
   const F inverse = V::splatf(1.0f / total);
   for (int i = 0; i < kVectors; ++i) V::store(out + 16 * i, V::mul(acc[i], inverse));
 }
@@ -67,7 +89,7 @@ void attend_tasks(const float* q, int64_t start_position, const KvLayerView& cac
     const int64_t t = task / params.n_heads, head = task % params.n_heads;
     const int64_t kv_head = head / heads_per_kv;
     const int64_t offset = kv_head * cache.capacity * head_dim * 2;
-    attend_one<V, kVectors>(q + task * head_dim, start_position + t + 1,
+    attend_one<V, kVectors>(q + task * head_dim, attended_rows(start_position + t, params.window, cache.capacity),
                             static_cast<const uint8_t*>(cache.keys) + offset,
                             static_cast<const uint8_t*>(cache.values) + offset, params.scale, out + task * head_dim);
   }
