@@ -35,10 +35,21 @@ const phirun_model* tiny_model() {
   return model;
 }
 
-constexpr const char* kOptionNames[] = {
-    "max_length", "min_length",           "do_sample",      "top_k",          "top_p",
-    "temperature", "repetition_penalty",  "no_repeat_ngram_size", "num_beams", "num_return_sequences",
-    "length_penalty", "early_stopping",   "diversity_penalty", "random_seed", "batch_size"};
+constexpr const char* kOptionNames[] = {"max_length",
+                                        "min_length",
+                                        "do_sample",
+                                        "top_k",
+                                        "top_p",
+                                        "temperature",
+                                        "repetition_penalty",
+                                        "no_repeat_ngram_size",
+                                        "num_beams",
+                                        "num_return_sequences",
+                                        "length_penalty",
+                                        "early_stopping",
+                                        "diversity_penalty",
+                                        "random_seed",
+                                        "batch_size"};
 
 double interesting_number(FuzzedDataProvider& input) {
   switch (input.ConsumeIntegralInRange(0, 3)) {
@@ -55,7 +66,8 @@ double interesting_number(FuzzedDataProvider& input) {
 
 std::vector<int32_t> ids_from(FuzzedDataProvider& input) {
   std::vector<int32_t> ids(input.ConsumeIntegralInRange<size_t>(0, 12));
-  for (int32_t& id : ids) id = input.ConsumeBool() ? input.ConsumeIntegralInRange<int32_t>(0, 300) : input.ConsumeIntegral<int32_t>();
+  for (int32_t& id : ids)
+    id = input.ConsumeBool() ? input.ConsumeIntegralInRange<int32_t>(0, 300) : input.ConsumeIntegral<int32_t>();
   return ids;
 }
 
@@ -157,7 +169,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (logits && rows * vocab > 0) {
           logits[input.ConsumeIntegralInRange<size_t>(0, rows * vocab - 1)] = float(interesting_number(input));
           std::vector<float> copy(logits, logits + rows * vocab);
-          check(phirun_generator_set_logits(generator, copy.data(), input.ConsumeBool() ? copy.size() : copy.size() / 2));
+          check(
+              phirun_generator_set_logits(generator, copy.data(), input.ConsumeBool() ? copy.size() : copy.size() / 2));
         }
         break;
       }

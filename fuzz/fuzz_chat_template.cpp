@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.bos_token = input.ConsumeRandomLengthString(16);
   options.eos_token = input.ConsumeRandomLengthString(16);
   if (input.ConsumeBool()) options.tools_json = input.ConsumeRandomLengthString(256);
-  if (input.ConsumeBool()) options.extra_variables_json.emplace_back("enable_thinking", input.ConsumeRandomLengthString(16));
+  if (input.ConsumeBool())
+    options.extra_variables_json.emplace_back("enable_thinking", input.ConsumeRandomLengthString(16));
   std::vector<phirun::ChatMessage> messages;
   const int n_messages = input.ConsumeIntegralInRange(0, 6);
   for (int m = 0; m < n_messages; ++m) {
@@ -26,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     message.role = input.ConsumeRandomLengthString(16);
     if (input.ConsumeBool()) message.content = input.ConsumeRandomLengthString(256);
     if (input.ConsumeProbability<float>() < 0.2f)
-      message.tool_calls.push_back({"call_1", input.ConsumeRandomLengthString(16), input.ConsumeRandomLengthString(64)});
+      message.tool_calls.push_back(
+          {"call_1", input.ConsumeRandomLengthString(16), input.ConsumeRandomLengthString(64)});
     messages.push_back(std::move(message));
   }
   phirun::fuzz::expect_only_runtime_errors([&] {
