@@ -222,6 +222,15 @@ TEST(CApi, MaxMemoryRefusesAModelThatWouldNotFit) {
   phirun_generator_free(generator);
   phirun_generator_params_free(params);
   phirun_model_free(model);
+
+  phirun_model_options tiny_budget{};
+  tiny_budget.max_memory_bytes = 4096;
+  try {
+    phirun::api::Model refused(tiny_path(), tiny_budget);
+    ADD_FAILURE() << "the C++ wrapper loaded a model past its budget";
+  } catch (const phirun::api::Error& error) {
+    EXPECT_EQ(error.status(), PHIRUN_ERROR_OUT_OF_MEMORY);
+  }
 }
 
 TEST(CApi, LogitsCanBeReadAndReplaced) {
