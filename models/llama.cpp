@@ -22,6 +22,10 @@ LlamaForward::LlamaForward(const ModelConfig& config, const ModelWeights& weight
   projected_.resize(rows * size_t(config.hidden_size));
   gate_.resize(rows * size_t(config.ffn_size));
   up_.resize(rows * size_t(config.ffn_size));
+  size_t fused_width = 0;
+  if (config.fused_qkv) fused_width = size_t((config.n_heads + 2 * config.n_kv_heads) * config.head_dim);
+  if (config.fused_gate_up) fused_width = std::max(fused_width, size_t(2 * config.ffn_size));
+  fused_.resize(rows * fused_width);
 }
 
 void LlamaForward::forward(std::span<const int32_t> tokens, int64_t start_position, std::span<const KvLayerView> cache,
@@ -72,9 +76,21 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
 
     // Attention block: projections over every row, then each sequence against its own cache.
     ops_.rms_norm(x, layer.attn_norm.data(), n, hidden, config_.rms_eps, normed_.data());
-    ops_.matmul(layer.wq, normed_.data(), n, q_.data());
-    ops_.matmul(layer.wk, normed_.data(), n, k_.data());
-    ops_.matmul(layer.wv, normed_.data(), n, v_.data());
+    if (config_.fused_qkv) {
+      // One matmul, then each row [q | k | v] is split into the three activations.
+      const int64_t width = q_width + 2 * kv_width;
+      ops_.matmul(layer.wqkv, normed_.data(), n, fused_.data());
+      for (int64_t t = 0; t < n; ++t) {
+        const float* fused_row = fused_.data() + t * width;
+        std::copy_n(fused_row, q_width, q_.data() + t * q_width);
+        std::copy_n(fused_row + q_width, kv_width, k_.data() + t * kv_width);
+        std::copy_n(fused_row + q_width + kv_width, kv_width, v_.data() + t * kv_width);
+      }
+    } else {
+      ops_.matmul(layer.wq, normed_.data(), n, q_.data());
+      ops_.matmul(layer.wk, normed_.data(), n, k_.data());
+      ops_.matmul(layer.wv, normed_.data(), n, v_.data());
+    }
     int64_t row = 0;
     for (const Piece& piece : pieces) {
       const SequenceChunk& chunk = chunks[piece.chunk];
@@ -93,9 +109,16 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
 
     // MLP block.
     ops_.rms_norm(x, layer.ffn_norm.data(), n, hidden, config_.rms_eps, normed_.data());
-    ops_.matmul(layer.w_gate, normed_.data(), n, gate_.data());
-    ops_.matmul(layer.w_up, normed_.data(), n, up_.data());
-    ops_.swiglu(gate_.data(), up_.data(), n * ffn, gate_.data());
+    if (config_.fused_gate_up) {
+      // Each row of the fused output is [gate | up]: SwiGLU row by row into gate_.
+      ops_.matmul(layer.w_gate_up, normed_.data(), n, fused_.data());
+      for (int64_t t = 0; t < n; ++t)
+        ops_.swiglu(fused_.data() + t * 2 * ffn, fused_.data() + t * 2 * ffn + ffn, ffn, gate_.data() + t * ffn);
+    } else {
+      ops_.matmul(layer.w_gate, normed_.data(), n, gate_.data());
+      ops_.matmul(layer.w_up, normed_.data(), n, up_.data());
+      ops_.swiglu(gate_.data(), up_.data(), n * ffn, gate_.data());
+    }
     ops_.matmul(layer.w_down, gate_.data(), n, projected_.data());
     ops_.add(x, projected_.data(), n * hidden);
   }

@@ -1,5 +1,6 @@
-// The Llama-family forward pass (SmolLM2, Llama): pre-norm decoder blocks of grouped-query
-// attention with RoPE and a SwiGLU MLP, written once against the op interface.
+// The Llama-family forward pass (SmolLM2, Llama, Phi-3): pre-norm decoder blocks of grouped-query
+// attention with RoPE and a SwiGLU MLP, written once against the op interface. Phi-3 differs only
+// in config fields: fused QKV and gate-up matrices, RoPE over halves of each head.
 #pragma once
 
 #include <span>
@@ -56,6 +57,7 @@ class LlamaForward {
   int64_t max_chunk_;
   // Scratch activations, sized for max_chunk rows.
   std::vector<float> residual_, normed_, q_, k_, v_, attention_out_, projected_, gate_, up_;
+  std::vector<float> fused_;  // the output of a fused QKV or gate-up matmul, before it is split
   std::vector<int32_t> pass_ids_;
 };
 

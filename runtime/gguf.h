@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -146,6 +147,14 @@ class GgufWriter {
   void set(std::string key, GgufValue value);  // replaces an existing key, else appends
   // Copies nothing: `data` must stay valid until write(); n_bytes must match type and dims.
   void add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data, uint64_t n_bytes);
+
+  // A tensor whose bytes are made while the file is written, so a builder never holds the whole
+  // model: `produce` runs once, in tensor order, and must pass exactly n_bytes to `emit`, in as
+  // many pieces as it likes. An exception from it abandons the file (nothing is left behind).
+  using TensorEmitter = std::function<void(const void* bytes, uint64_t n)>;
+  using TensorProducer = std::function<void(const TensorEmitter& emit)>;
+  void add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, uint64_t n_bytes,
+                  TensorProducer produce);
   void write(const std::string& path) const;
   // The whole file as bytes (tests build small files in memory).
   std::vector<uint8_t> to_bytes() const;
@@ -157,9 +166,11 @@ class GgufWriter {
     std::vector<int64_t> dims;
     const void* data;
     uint64_t n_bytes;
+    TensorProducer produce;  // set instead of data for streamed tensors
   };
   template <typename Sink>
   void emit(Sink& sink) const;
+  void check_tensor(const std::string& name, TensorType type, const std::vector<int64_t>& dims, uint64_t n_bytes) const;
 
   uint64_t alignment_;
   std::vector<std::pair<std::string, GgufValue>> metadata_;

@@ -169,8 +169,8 @@ void GgufWriter::set(std::string key, GgufValue value) {
   metadata_.emplace_back(std::move(key), std::move(value));
 }
 
-void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data,
-                            uint64_t n_bytes) {
+void GgufWriter::check_tensor(const std::string& name, TensorType type, const std::vector<int64_t>& dims,
+                              uint64_t n_bytes) const {
   if (dims.empty() || dims.size() > 4) throw std::invalid_argument("tensor " + name + ": rank must be 1 to 4");
   const std::optional<uint64_t> bytes_per_row = row_bytes(type, dims[0]);
   if (!bytes_per_row) throw std::invalid_argument("tensor " + name + ": row length is not a whole number of blocks");
@@ -179,7 +179,19 @@ void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64
   if (rows * *bytes_per_row != n_bytes)
     throw std::invalid_argument("tensor " + name + ": " + std::to_string(n_bytes) +
                                 " bytes given, its type and shape need " + std::to_string(rows * *bytes_per_row));
-  tensors_.push_back({std::move(name), type, std::move(dims), data, n_bytes});
+}
+
+void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data,
+                            uint64_t n_bytes) {
+  check_tensor(name, type, dims, n_bytes);
+  tensors_.push_back({std::move(name), type, std::move(dims), data, n_bytes, nullptr});
+}
+
+void GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, uint64_t n_bytes,
+                            TensorProducer produce) {
+  check_tensor(name, type, dims, n_bytes);
+  if (!produce) throw std::invalid_argument("tensor " + name + ": no producer given");
+  tensors_.push_back({std::move(name), type, std::move(dims), nullptr, n_bytes, std::move(produce)});
 }
 
 template <typename Sink>
@@ -213,7 +225,21 @@ void GgufWriter::emit(Sink& sink) const {
   };
   if (!tensors_.empty()) pad_to_alignment();
   for (const PendingTensor& tensor : tensors_) {
-    sink.write(tensor.data, tensor.n_bytes);
+    if (tensor.produce) {
+      uint64_t emitted = 0;
+      tensor.produce([&](const void* bytes, uint64_t n) {
+        if (n > tensor.n_bytes - emitted)
+          throw std::logic_error("tensor " + tensor.name + ": producer emitted more than its " +
+                                 std::to_string(tensor.n_bytes) + " bytes");
+        sink.write(bytes, n);
+        emitted += n;
+      });
+      if (emitted != tensor.n_bytes)
+        throw std::logic_error("tensor " + tensor.name + ": producer emitted " + std::to_string(emitted) + " of " +
+                               std::to_string(tensor.n_bytes) + " bytes");
+    } else {
+      sink.write(tensor.data, tensor.n_bytes);
+    }
     pad_to_alignment();  // after the last one too: llama.cpp reads a padded data section
   }
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -42,6 +43,16 @@ MappedFile MappedFile::open(const std::string& path) {
   }
   ::close(fd);  // the mapping keeps the file alive
   return file;
+}
+
+void MappedFile::release(uint64_t offset, uint64_t size) const {
+  if (!data_ || offset >= size_) return;
+  size = std::min(size, size_ - offset);
+  // Only whole pages inside the range: a page shared with a neighbouring tensor stays.
+  const auto page = uint64_t(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = (offset + page - 1) / page * page;
+  const uint64_t end = (offset + size) / page * page;
+  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

@@ -23,6 +23,11 @@ class MappedFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Tells the kernel that bytes [offset, offset + size) are done with: their pages leave this
+  // process's resident memory (they are read again from the file if touched). A builder that
+  // streams a model through calls this so its footprint stays near one tensor, not the file.
+  void release(uint64_t offset, uint64_t size) const;
+
  private:
   std::string path_;
   const uint8_t* data_ = nullptr;

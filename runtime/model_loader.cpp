@@ -15,7 +15,7 @@ namespace phirun {
 namespace {
 
 // Architectures whose forward pass phirun has, with their GGUF key prefix.
-constexpr std::string_view kSupportedArchitectures[] = {"llama"};
+constexpr std::string_view kSupportedArchitectures[] = {"llama", "phi3"};
 
 // Upper bounds on hyper-parameters: far above any model we run, low enough that a lying file
 // cannot make us allocate or loop absurdly.
@@ -42,7 +42,7 @@ ModelConfig config_from_gguf(const GgufFile& file) {
   config.architecture = file.get_string("general.architecture");
   bool supported = false;
   for (std::string_view name : kSupportedArchitectures) supported |= config.architecture == name;
-  if (!supported) fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama)");
+  if (!supported) fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama, phi3)");
   const std::string prefix = config.architecture + ".";
   auto get = [&](const std::string& key, uint64_t max) {
     return bounded(file, prefix + key, file.get_uint(prefix + key), max);
@@ -80,7 +80,22 @@ ModelConfig config_from_gguf(const GgufFile& file) {
                    " must be even and at most the head size " + std::to_string(config.head_dim));
   // llama.cpp's converter permutes the Q and K rows of `llama` models so that RoPE rotates
   // adjacent pairs; the math is the same as Hugging Face's rotate_half on unpermuted rows.
+  // `phi3` files keep Hugging Face's row order: RoPE rotates halves, and Q/K/V and gate/up are
+  // stored fused. A partial rotary width (Phi-4-mini) is rope.dimension_count.
   config.rope.pairing = RopePairing::Adjacent;
+  if (config.architecture == "phi3") {
+    config.rope.pairing = RopePairing::Halves;
+    config.fused_qkv = true;
+    config.fused_gate_up = true;
+    if (file.find_tensor("rope_factors_long.weight") || file.find_tensor("rope_factors_short.weight") ||
+        file.find(prefix + "rope.scaling.attn_factor"))
+      fail(file, "LongRoPE (the 128k-context Phi-3 variants: rope_factors_long/short) is not supported yet");
+    // A sliding window only masks keys older than the window: up to that many positions the
+    // model computes exactly as without it, so phirun runs such a model within its window.
+    if (auto window = file.find_uint(prefix + "attention.sliding_window"); window && *window > 0)
+      config.context_length =
+          std::min<int64_t>(config.context_length, int64_t(std::min<uint64_t>(*window, kMaxContext)));
+  }
   return config;
 }
 
@@ -127,13 +142,21 @@ ModelWeights weights_from_gguf(const GgufFile& file, const ModelConfig& config) 
     const std::string block = "blk." + std::to_string(l) + ".";
     LayerWeights& layer = weights.layers[size_t(l)];
     layer.attn_norm = vector_weights(file, block + "attn_norm.weight", hidden);
-    layer.wq = matrix(file, block + "attn_q.weight", q_width, hidden);
-    layer.wk = matrix(file, block + "attn_k.weight", kv_width, hidden);
-    layer.wv = matrix(file, block + "attn_v.weight", kv_width, hidden);
+    if (config.fused_qkv) {
+      layer.wqkv = matrix(file, block + "attn_qkv.weight", q_width + 2 * kv_width, hidden);
+    } else {
+      layer.wq = matrix(file, block + "attn_q.weight", q_width, hidden);
+      layer.wk = matrix(file, block + "attn_k.weight", kv_width, hidden);
+      layer.wv = matrix(file, block + "attn_v.weight", kv_width, hidden);
+    }
     layer.wo = matrix(file, block + "attn_output.weight", hidden, q_width);
     layer.ffn_norm = vector_weights(file, block + "ffn_norm.weight", hidden);
-    layer.w_gate = matrix(file, block + "ffn_gate.weight", config.ffn_size, hidden);
-    layer.w_up = matrix(file, block + "ffn_up.weight", config.ffn_size, hidden);
+    if (config.fused_gate_up) {
+      layer.w_gate_up = matrix(file, block + "ffn_up.weight", 2 * config.ffn_size, hidden);
+    } else {
+      layer.w_gate = matrix(file, block + "ffn_gate.weight", config.ffn_size, hidden);
+      layer.w_up = matrix(file, block + "ffn_up.weight", config.ffn_size, hidden);
+    }
     layer.w_down = matrix(file, block + "ffn_down.weight", hidden, config.ffn_size);
   }
   return weights;

@@ -36,8 +36,9 @@ void prepare(MatrixView& view, std::vector<WeightBuffer>& storage) {
 
 void prepare_weights_for_cpu(ModelWeights& weights, std::vector<WeightBuffer>& storage) {
   for (LayerWeights& layer : weights.layers)
-    for (MatrixView* view : {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down})
-      prepare(*view, storage);
+    for (MatrixView* view : {&layer.wq, &layer.wk, &layer.wv, &layer.wqkv, &layer.wo, &layer.w_gate, &layer.w_up,
+                             &layer.w_gate_up, &layer.w_down})
+      if (view->data) prepare(*view, storage);  // a fused model has no separate Q, K, V, gate, up (and vice versa)
   // A tied embedding is looked up from the output head's packed copy: the file's is not kept.
   const bool tied = weights.output.data == weights.token_embedding.data;
   prepare(weights.output, storage);

@@ -26,6 +26,10 @@ constexpr Command kCommands[] = {
      "phirun info ~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf"},
     {"bench", phirun::cli::bench_command, "measure prompt and decode speed",
      "phirun bench -m model.gguf -p 512 -n 128 -t 1,2 -r 5"},
+    {"build", phirun::cli::build_command, "build a GGUF model from a Hugging Face folder or a GGUF file",
+     "phirun build -i SmolLM2-135M-Instruct/ -o smollm2-int4.gguf -p int4"},
+    {"perplexity", phirun::cli::perplexity_command, "perplexity (and KL divergence) of a model on a text",
+     "phirun perplexity -m smollm2-int4.gguf -f wiki.test.raw -c 512"},
 };
 
 void print_usage(std::FILE* out) {
@@ -34,7 +38,7 @@ void print_usage(std::FILE* out) {
                "usage: phirun COMMAND [options]   (phirun COMMAND --help for its options)\n\ncommands:\n",
                PHIRUN_VERSION);
   for (const Command& command : kCommands)
-    std::fprintf(out, "  %-9s %s\n            %s\n", command.name, command.summary, command.example);
+    std::fprintf(out, "  %-10s %s\n             %s\n", command.name, command.summary, command.example);
   std::fprintf(out,
                "\nWithout -m, phirun uses its default model, SmolLM2-135M-Instruct (fetch it with "
                "scripts/fetch-model.sh).\n");
