@@ -49,12 +49,28 @@ const char* finish_reason_name(FinishReason reason) {
   return "unknown";
 }
 
+namespace {
+
+// The KV cache's positions per sequence, once the model's memory budget is known to hold them
+// all (every slot: batch x beams or return sequences).
+int64_t kv_capacity_within_budget(const Model& model, const GeneratorParams& params) {
+  const int64_t slots = slots_needed(params);
+  // A sliding-window model keeps only its window (plus one pass) of positions: the ring.
+  const int64_t positions = kv_positions_needed(model.config(), params.max_length);
+  model.check_kv_memory(
+      double(slots) * double(positions) * double(KvCache::bytes_per_position(model.config(), params.kv_type)),
+      "a KV cache of " + std::to_string(slots) + " x " + std::to_string(positions) + " tokens",
+      "lower max_length, batch_size or num_beams");
+  return positions;
+}
+
+}  // namespace
+
 Generator::Generator(const Model& model, const GeneratorParams& params)
     : model_(model),
       params_(resolve_generator_params(params, model)),
       vocab_(model.config().vocab_size),
-      kv_cache_(model.config(), params_.kv_type, slots_needed(params_),
-                kv_positions_needed(model.config(), params_.max_length)),
+      kv_cache_(model.config(), params_.kv_type, slots_needed(params_), kv_capacity_within_budget(model, params_)),
       ops_(model.thread_pool(), params_.activations),
       forward_(model.config(), model.weights(), ops_),
       random_(seed_of(params_)) {

@@ -87,6 +87,9 @@ struct GgufLimits {
   // Across all arrays, nested ones included: an empty nested array takes 12 bytes in the file
   // but a whole GgufValue in memory, so the per-array cap alone would let a file multiply.
   uint64_t max_total_array_items = 32ull << 20;
+  // Nested arrays: no model file uses them, and each costs a whole GgufValue (~180 bytes) for
+  // 12 bytes of file, so a file of them alone would take 15 times its size in memory.
+  uint64_t max_nested_array_items = 4096;
   uint32_t max_array_depth = 4;
   int64_t max_dim = int64_t(1) << 40;
 };

@@ -214,6 +214,12 @@ class GgufParser {
     if (total_array_items_ > limits_.max_total_array_items)
       fail("key " + key + ": the arrays of this file hold more than " + std::to_string(limits_.max_total_array_items) +
            " elements in all");
+    if (value.element_type == GgufType::ARRAY) {
+      nested_array_items_ += count;
+      if (nested_array_items_ > limits_.max_nested_array_items)
+        fail("key " + key + ": the nested arrays of this file hold more than " +
+             std::to_string(limits_.max_nested_array_items) + " arrays in all");
+    }
     if (count > remaining() / min_encoded_size(value.element_type))
       fail("truncated: key " + key + " claims " + std::to_string(count) + " array elements but only " +
            std::to_string(remaining()) + " bytes are left");
@@ -295,6 +301,7 @@ class GgufParser {
   const GgufLimits& limits_;
   uint64_t position_ = 0;
   uint64_t total_array_items_ = 0;
+  uint64_t nested_array_items_ = 0;
 };
 
 GgufFile GgufFile::parse(const uint8_t* bytes, uint64_t size, const std::string& name, const GgufLimits& limits) {

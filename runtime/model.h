@@ -16,6 +16,11 @@ namespace phirun {
 
 struct LoadOptions {
   int n_threads = 0;  // 0: one per physical core
+  // The most memory the weights plus one KV cache may take (--max-memory); 0: the machine's
+  // physical memory. Checked at load for a KV cache of `context_length` tokens (0: the
+  // sessions' default, min(trained context, 4096)), and again by every session and generator.
+  uint64_t max_memory_bytes = 0;
+  int64_t context_length = 0;
 };
 
 class Model {
@@ -33,6 +38,13 @@ class Model {
   // several threads hold this lock around each forward pass.
   std::mutex& compute_mutex() const { return compute_mutex_; }
 
+  // The bytes of the weights as loaded, and the check a session or generator makes before it
+  // allocates its KV cache: throws "PATH: needs ..." when weights + KV exceed the budget.
+  uint64_t weights_bytes() const { return weights_bytes_; }
+  uint64_t max_memory_bytes() const { return max_memory_bytes_; }
+  void check_kv_memory(double kv_bytes, const std::string& kv_what,
+                       const std::string& advice = "ask for a shorter context or a smaller model") const;
+
  private:
   Model() = default;
 
@@ -44,6 +56,8 @@ class Model {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<WeightBuffer> prepared_weights_;  // matmul weights repacked for the CPU kernels
   mutable std::mutex compute_mutex_;
+  uint64_t weights_bytes_ = 0;
+  uint64_t max_memory_bytes_ = 0;
 };
 
 // Fills and checks the config from GGUF metadata (exposed for tests).

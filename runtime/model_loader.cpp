@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "runtime/kv_cache.h"
+#include "runtime/memory_budget.h"
 #include "runtime/model.h"
 #include "runtime/tokenizer_loader.h"
 #include "runtime/weight_preparation.h"
@@ -20,6 +22,8 @@ constexpr std::string_view kSupportedArchitectures[] = {"llama", "phi3"};
 constexpr uint64_t kMaxLayers = 1024;
 constexpr uint64_t kMaxWidth = 1 << 17;
 constexpr uint64_t kMaxContext = 1 << 24;
+// The largest chat templates in use (Qwen3, with tools) are under 10 KB.
+constexpr size_t kMaxChatTemplateBytes = 1 << 20;
 
 [[noreturn]] void fail(const GgufFile& file, const std::string& problem) {
   throw std::runtime_error(file.error_prefix() + problem);
@@ -216,15 +220,33 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   model->config_ = config_from_gguf(file);
   model->weights_ = weights_from_gguf(file, model->config_);
   model->config_.vocab_size = model->weights_.token_embedding.rows;
+
+  // Before the weights are repacked (the one large allocation of a load): would they and a KV
+  // cache of the context asked for fit?
+  for (const GgufTensor& tensor : file.tensors()) model->weights_bytes_ += tensor.n_bytes;
+  model->max_memory_bytes_ = options.max_memory_bytes;
+  const int64_t trained = model->config_.context_length;
+  const int64_t context =
+      options.context_length > 0 ? std::min(options.context_length, trained) : std::min<int64_t>(trained, 4096);
+  model->check_kv_memory(double(context) * double(KvCache::bytes_per_position(model->config_, TensorType::F16)),
+                         "a KV cache of " + std::to_string(context) + " tokens");
   prepare_weights_for_cpu(model->weights_, model->prepared_weights_);
 
   // Fewer tokenizer entries than rows is normal (Phi-3: 32011 of 32064); more is an error.
   model->tokenizer_ = tokenizer_from_gguf(file, model->config_.vocab_size);
   model->chat_template_ = file.find_string("tokenizer.chat_template").value_or("");
+  if (model->chat_template_.size() > kMaxChatTemplateBytes)
+    fail(file, "tokenizer.chat_template is " + std::to_string(model->chat_template_.size()) +
+                   " bytes, above the limit of " + std::to_string(kMaxChatTemplateBytes) +
+                   " (real templates are a few KB)");
 
   const int threads = options.n_threads > 0 ? options.n_threads : ThreadPool::physical_core_count();
   model->pool_ = std::make_unique<ThreadPool>(threads);
   return model;
+}
+
+void Model::check_kv_memory(double kv_bytes, const std::string& kv_what, const std::string& advice) const {
+  check_memory_need(file_.error_prefix(), MemoryNeed{weights_bytes_, kv_bytes, kv_what, advice}, max_memory_bytes_);
 }
 
 }  // namespace phirun

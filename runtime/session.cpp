@@ -35,6 +35,9 @@ Session::Session(const Model& model, const SessionOptions& options)
   const uint64_t half_layer_bytes =
       uint64_t(config.n_kv_heads) * uint64_t(kv_capacity_) * uint64_t(config.head_dim) * element_bytes;
   kv_bytes_ = 2 * half_layer_bytes * uint64_t(config.n_layers);
+  model.check_kv_memory(double(kv_capacity_) * double(2 * config.n_layers * config.n_kv_heads) *
+                            double(config.head_dim) * double(element_bytes),
+                        "a KV cache of " + std::to_string(kv_capacity_) + " tokens");
   kv_storage_.reset(new uint8_t[kv_bytes_]);
   for (int64_t l = 0; l < config.n_layers; ++l) {
     uint8_t* base = kv_storage_.get() + 2 * half_layer_bytes * uint64_t(l);

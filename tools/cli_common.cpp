@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/isa.h"
 #include "runtime/default_model.h"
+#include "runtime/memory_budget.h"
 
 namespace phirun::cli {
 
@@ -22,6 +23,8 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "value), float (exact float math) or int8 (fastest; may change greedy text on fragile models)")
       ->check(CLI::IsMember({"float", "int16", "int8"}));
   app.add_option("--isa", flags.isa, "kernel variant: scalar, avx2, avx512, avx512vnni, neon (default: the best)");
+  app.add_option("--max-memory", flags.max_memory,
+                 "refuse to load a model whose weights and KV cache need more than this (e.g. 4G, 512M)");
 }
 
 std::string resolve_model_path(const ModelFlags& flags) {
@@ -42,6 +45,8 @@ std::unique_ptr<Model> load_model(const ModelFlags& flags) {
   }
   LoadOptions options;
   options.n_threads = flags.threads;
+  if (!flags.max_memory.empty()) options.max_memory_bytes = parse_byte_size(flags.max_memory);
+  options.context_length = flags.context;
   return Model::load(resolve_model_path(flags), options);
 }
 

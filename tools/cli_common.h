@@ -20,9 +20,10 @@ struct ModelFlags {
   std::string kv_type = "f16";
   std::string accuracy = "int16";  // activation precision: float | int16 | int8
   std::string isa;                 // kernel variant; empty: PHIRUN_ISA or the best this CPU runs
+  std::string max_memory;          // "4G", "512M": weights + KV cache must fit; empty: physical memory
 };
 
-// -m, -t, -c, --kv-type, --accuracy, --isa.
+// -m, -t, -c, --kv-type, --accuracy, --isa, --max-memory.
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 
 // The model path to open: -m, else the default model (saying so on stderr). Throws with the

@@ -53,6 +53,18 @@ typedef struct phirun_generator phirun_generator;
 
 /* Loads a GGUF file. n_threads 0: one per physical core. */
 PHIRUN_API phirun_status phirun_model_load(const char* path, int n_threads, phirun_model** out_model);
+/* Loading options; zero-initialize, then set what you need. */
+typedef struct phirun_model_options {
+  int n_threads;             /* 0: one per physical core */
+  uint64_t max_memory_bytes; /* 0: no limit but the machine's memory. Otherwise the weights plus a
+                                KV cache of context_length tokens must fit in it, checked before
+                                anything is allocated (PHIRUN_ERROR_OUT_OF_MEMORY, saying how much
+                                is needed and available); every generator's KV cache is checked
+                                against it too. */
+  int64_t context_length;    /* the context the load check assumes; 0: min(model's, 4096) */
+} phirun_model_options;
+PHIRUN_API phirun_status phirun_model_load_with_options(const char* path, const phirun_model_options* options,
+                                                        phirun_model** out_model);
 PHIRUN_API void phirun_model_free(phirun_model* model);
 PHIRUN_API phirun_status phirun_model_vocab_size(const phirun_model* model, int32_t* out_size);
 PHIRUN_API phirun_status phirun_model_context_length(const phirun_model* model, int64_t* out_length);

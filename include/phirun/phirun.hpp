@@ -73,6 +73,12 @@ class Model {
     detail::check(phirun_model_load(path.c_str(), n_threads, &model));
     handle_.reset(model);
   }
+  // max_memory_bytes, context_length and the rest: see phirun_model_options.
+  explicit Model(const std::string& path, const phirun_model_options& options) {
+    phirun_model* model = nullptr;
+    detail::check(phirun_model_load_with_options(path.c_str(), &options, &model));
+    handle_.reset(model);
+  }
   int32_t vocab_size() const {
     int32_t size = 0;
     detail::check(phirun_model_vocab_size(handle_.get(), &size));

@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -14,6 +17,15 @@
 namespace phirun {
 
 namespace {
+
+#if defined(__x86_64__)
+// CPUID leaf 1, ECX bit 29: read directly because clang before 15 (the fuzz build's Debian clang
+// 14) does not know "f16c" in __builtin_cpu_supports.
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+#endif
 
 constexpr std::pair<Isa, std::string_view> kNames[] = {
     {Isa::Scalar, "scalar"},         {Isa::Avx2, "avx2"}, {Isa::Avx512, "avx512"},
@@ -26,7 +38,7 @@ bool cpu_runs(Isa isa) {
       return true;
 #if defined(__x86_64__) && defined(PHIRUN_HAVE_X86_KERNELS)
     case Isa::Avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     case Isa::Avx512:
       return cpu_runs(Isa::Avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
@@ -90,7 +102,7 @@ std::string detected_cpu_features() {
 #if defined(__x86_64__)
   add(__builtin_cpu_supports("avx2"), "avx2");
   add(__builtin_cpu_supports("fma"), "fma");
-  add(__builtin_cpu_supports("f16c"), "f16c");
+  add(cpu_has_f16c(), "f16c");
   add(__builtin_cpu_supports("avx512f"), "avx512f");
   add(__builtin_cpu_supports("avx512bw"), "avx512bw");
   add(__builtin_cpu_supports("avx512vl"), "avx512vl");

@@ -10,6 +10,7 @@
 
 #include "include/phirun/phirun.h"
 #include "runtime/generator.h"
+#include "runtime/memory_budget.h"
 #include "runtime/model.h"
 #include "tokenizer/streaming_decoder.h"
 
@@ -67,6 +68,9 @@ phirun_status guarded(Body&& body) noexcept {
   } catch (const ApiError& error) {
     set_last_error(error.what());
     return error.status();
+  } catch (const phirun::MemoryBudgetError& error) {
+    set_last_error(error.what());
+    return PHIRUN_ERROR_OUT_OF_MEMORY;
   } catch (const std::bad_alloc&) {
     set_last_error("out of memory");
     return PHIRUN_ERROR_OUT_OF_MEMORY;

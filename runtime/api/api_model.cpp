@@ -64,16 +64,33 @@ const char* phirun_status_name(phirun_status status) {
 const char* phirun_version(void) { return PHIRUN_VERSION " (commit " PHIRUN_COMMIT ")"; }
 
 phirun_status phirun_model_load(const char* path, int n_threads, phirun_model** out_model) {
+  phirun_model_options options{};
+  options.n_threads = n_threads;
+  return phirun_model_load_with_options(path, &options, out_model);
+}
+
+phirun_status phirun_model_load_with_options(const char* path, const phirun_model_options* options,
+                                             phirun_model** out_model) {
   return guarded([&] {
     require(path, "path");
+    require(options, "options");
     require(out_model, "out_model");
     *out_model = nullptr;
-    if (n_threads < 0 || n_threads > 1024)
+    if (options->n_threads < 0 || options->n_threads > 1024)
       throw ApiError(PHIRUN_ERROR_INVALID_ARGUMENT,
-                     "n_threads = " + std::to_string(n_threads) + " is outside [0, 1024]");
+                     "n_threads = " + std::to_string(options->n_threads) + " is outside [0, 1024]");
+    if (options->context_length < 0)
+      throw ApiError(PHIRUN_ERROR_INVALID_ARGUMENT,
+                     "context_length = " + std::to_string(options->context_length) + " is negative");
+    phirun::LoadOptions load_options;
+    load_options.n_threads = options->n_threads;
+    load_options.max_memory_bytes = options->max_memory_bytes;
+    load_options.context_length = options->context_length;
     std::shared_ptr<const phirun::Model> model;
     try {
-      model = phirun::Model::load(path, phirun::LoadOptions{n_threads});
+      model = phirun::Model::load(path, load_options);
+    } catch (const phirun::MemoryBudgetError&) {
+      throw;  // PHIRUN_ERROR_OUT_OF_MEMORY
     } catch (const std::runtime_error& error) {
       throw ApiError(PHIRUN_ERROR_MODEL_FILE, error.what());
     }

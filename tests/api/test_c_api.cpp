@@ -195,6 +195,44 @@ TEST(CApi, BadInputIsAStatusAndAMessage) {
   phirun_model_free(model);
 }
 
+// phirun_model_options.max_memory_bytes: the weights plus a KV cache of context_length tokens
+// must fit; a refusal is PHIRUN_ERROR_OUT_OF_MEMORY with both figures, and generators keep to it.
+TEST(CApi, MaxMemoryRefusesAModelThatWouldNotFit) {
+  phirun_model_options options{};
+  options.n_threads = 1;
+  options.max_memory_bytes = 4096;
+  phirun_model* model = nullptr;
+  EXPECT_EQ(phirun_model_load_with_options(tiny_path().c_str(), &options, &model), PHIRUN_ERROR_OUT_OF_MEMORY);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_EQ(std::string(phirun_last_error()).rfind(tiny_path() + ": needs ", 0), 0u) << phirun_last_error();
+  EXPECT_NE(std::string(phirun_last_error()).find("but --max-memory allows 0.0 MiB"), std::string::npos);
+  options.context_length = -1;
+  EXPECT_STATUS(phirun_model_load_with_options(tiny_path().c_str(), &options, &model), PHIRUN_ERROR_INVALID_ARGUMENT,
+                "context_length = -1 is negative");
+  EXPECT_STATUS(phirun_model_load_with_options(tiny_path().c_str(), nullptr, &model), PHIRUN_ERROR_INVALID_ARGUMENT,
+                "options is NULL");
+
+  options.context_length = 8;  // room for the weights and 8 positions, not for the default 128
+  options.max_memory_bytes = 64ull << 20;
+  ASSERT_EQ(phirun_model_load_with_options(tiny_path().c_str(), &options, &model), PHIRUN_OK) << phirun_last_error();
+  phirun_generator_params* params = nullptr;
+  ASSERT_EQ(phirun_generator_params_create(model, &params), PHIRUN_OK);
+  phirun_generator* generator = nullptr;
+  EXPECT_EQ(phirun_generator_create(model, params, &generator), PHIRUN_OK) << "64 MiB hold 128 positions";
+  phirun_generator_free(generator);
+  phirun_generator_params_free(params);
+  phirun_model_free(model);
+
+  phirun_model_options tiny_budget{};
+  tiny_budget.max_memory_bytes = 4096;
+  try {
+    phirun::api::Model refused(tiny_path(), tiny_budget);
+    ADD_FAILURE() << "the C++ wrapper loaded a model past its budget";
+  } catch (const phirun::api::Error& error) {
+    EXPECT_EQ(error.status(), PHIRUN_ERROR_OUT_OF_MEMORY);
+  }
+}
+
 TEST(CApi, LogitsCanBeReadAndReplaced) {
   phirun_model* model = nullptr;
   ASSERT_EQ(phirun_model_load(tiny_path().c_str(), 1, &model), PHIRUN_OK);

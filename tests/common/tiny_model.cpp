@@ -125,12 +125,14 @@ std::vector<std::pair<std::string, GgufValue>> metadata(const TinyModelOptions& 
     if (found == keys.end()) throw std::invalid_argument("tiny model: no key " + key + " to drop");
     keys.erase(found);
   }
-  for (const auto& [key, value] : options.override_keys) {
+  for (const auto& override_key : options.override_keys) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
+    const std::string& key = override_key.first;
     const auto found = std::find_if(keys.begin(), keys.end(), [&](const auto& entry) { return entry.first == key; });
     if (found != keys.end()) {
-      found->second = value;
+      found->second = override_key.second;
     } else {
-      keys.emplace_back(key, value);
+      keys.emplace_back(key, override_key.second);
     }
   }
   return keys;

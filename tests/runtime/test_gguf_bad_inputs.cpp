@@ -67,6 +67,15 @@ GgufValue nested_arrays(int levels) {
   return outer;
 }
 
+// One array holding `count` empty arrays of i32.
+GgufValue wide_nested_arrays(size_t count) {
+  GgufValue outer;
+  outer.type = GgufType::ARRAY;
+  outer.element_type = GgufType::ARRAY;
+  outer.array_items.assign(count, GgufValue::of_i32s({}));
+  return outer;
+}
+
 struct BadInput {
   std::string name;  // also the test name
   std::function<std::vector<uint8_t>()> make;
@@ -121,6 +130,10 @@ std::vector<BadInput> bad_inputs() {
        "duplicate metadata key test.twin_1"},
       {"arrays_nested_too_deep", [] { return with_key("test.nested", nested_arrays(5)); },
        "key test.nested: arrays nested too deeply"},
+      // 4097 empty nested arrays: 49 KB of file that would take ~750 KB of GgufValues (the cap
+      // keeps a file of nested arrays from taking 15 times its size in memory).
+      {"too_many_nested_arrays", [] { return with_key("test.nested", wide_nested_arrays(4097)); },
+       "key test.nested: the nested arrays of this file hold more than 4096 arrays in all"},
       {"rank_0",
        [] { return patched([](auto& b) { poke<uint32_t>(b, tensor_info_offsets(b, "tensor.a").n_dims, 0); }); },
        "tensor tensor.a: rank 0 (must be 1 to 4)"},
@@ -230,6 +243,8 @@ TEST(GgufBadInputBase, UnpatchedFileAndLegalNeighboursParse) {
   EXPECT_EQ(file.file_size() - file.data_offset(), 160u);
   const std::vector<uint8_t> deepest = with_key("test.nested", nested_arrays(4));
   EXPECT_NO_THROW(GgufFile::parse(deepest.data(), deepest.size(), "nested.gguf"));
+  const std::vector<uint8_t> widest = with_key("test.nested", wide_nested_arrays(4096));
+  EXPECT_NO_THROW(GgufFile::parse(widest.data(), widest.size(), "nested.gguf"));
   std::vector<uint8_t> version_2 = bytes;
   poke<uint32_t>(version_2, kVersionOffset, 2);  // v2 differs from v3 only for big-endian files
   EXPECT_NO_THROW(GgufFile::parse(version_2.data(), version_2.size(), "v2.gguf"));

@@ -313,5 +313,18 @@ TEST(Cli, Int8AccuracyRuns) {
   EXPECT_FALSE(result.out.empty());
 }
 
+// --max-memory refuses a model + KV cache that would not fit, before loading it, in one line.
+TEST(Cli, MaxMemoryRefusesAModelThatWouldNotFit) {
+  const std::string model = write_tiny_chat_model("tiny_max_memory", "{{ messages[0].content }}");
+  const RunResult refused = run_phirun("chat -n 1 --ids --max-memory 8K -m " + quote(model) + " -p hi");
+  expect_one_error(refused, model + ": needs ");
+  EXPECT_NE(refused.err.find("but --max-memory allows"), std::string::npos) << refused.err;
+  EXPECT_EQ(count_lines(refused.err), 1) << refused.err;
+  expect_one_error(run_phirun("chat -n 1 --max-memory 12Q -m " + quote(model) + " -p hi"),
+                   "memory size '12Q' is not a positive size such as 4G, 512M or 1000000");
+  const RunResult fits = run_phirun("chat -n 1 --ids --max-memory 64M -m " + quote(model) + " -p hi");
+  EXPECT_EQ(fits.exit_code, 0) << fits.err;
+}
+
 }  // namespace
 }  // namespace phirun
