@@ -155,15 +155,22 @@ bool make_fixture_checkpoint(const std::string& name, const std::string& folder,
   for (const auto& entry : fs::directory_iterator(source))
     if (entry.path().filename() != "reference.json")
       fs::copy_file(entry.path(), fs::path(folder) / entry.path().filename(), fs::copy_options::overwrite_existing);
-  // The other Phi-3 fixtures share phi3-tiny's tokenizer files instead of committing copies;
-  // Mistral's shares its tokenizer.model (Llama 2's SentencePiece model) alone.
-  const bool sentencepiece_only = name.starts_with("mistral-");
-  if ((name != "phi3-tiny" && name.starts_with("phi3-")) || sentencepiece_only)
-    for (const char* file : {"tokenizer.json", "tokenizer.model"})
-      if (std::string(file) == "tokenizer.model" || !sentencepiece_only)
-        fs::copy_file(fs::path(fixture_folder("phi3-tiny")) / file, fs::path(folder) / file,
-                      fs::copy_options::overwrite_existing);
-  if (!sentencepiece_only && !fs::exists(fs::path(folder) / "tokenizer.json")) {
+  // The other Phi-3 fixtures share phi3-tiny's tokenizer.json instead of committing copies.
+  // Mistral's uses the same SentencePiece vocabulary (Llama 2's 32000 pieces) without Phi-3's
+  // added chat tokens, which would run past its 32000 embedding rows.
+  const fs::path phi3_tokenizer = fs::path(fixture_folder("phi3-tiny")) / "tokenizer.json";
+  if (name != "phi3-tiny" && name.starts_with("phi3-"))
+    fs::copy_file(phi3_tokenizer, fs::path(folder) / "tokenizer.json", fs::copy_options::overwrite_existing);
+  if (name.starts_with("mistral-")) {
+    std::ifstream in(phi3_tokenizer);
+    nlohmann::json tokenizer = nlohmann::json::parse(in);
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& added : tokenizer["added_tokens"])
+      if (added["id"].get<int64_t>() < 32000) kept.push_back(added);
+    tokenizer["added_tokens"] = kept;
+    std::ofstream(fs::path(folder) / "tokenizer.json") << tokenizer.dump();
+  }
+  if (!fs::exists(fs::path(folder) / "tokenizer.json")) {
     if (!fs::exists(default_model)) return false;
     write_smollm2_tokenizer_json(default_model, (fs::path(folder) / "tokenizer.json").string());
   }
