@@ -47,8 +47,10 @@ TEST(MappedModel, ReplacingTheFileByRenameLeavesALoadedModelWorking) {
 }
 
 bool killed_by_sigbus_or_failed(int status) {
-  // Plain builds die of SIGBUS; under AddressSanitizer its handler reports it and exits non-zero.
-  return (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  // Plain builds die of SIGBUS; under AddressSanitizer its handler reports it and exits non-zero,
+  // or aborts (SIGABRT) when ASAN_OPTIONS has abort_on_error=1, as CI sets it.
+  if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGBUS || WTERMSIG(status) == SIGABRT;
+  return WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }
 
 TEST(MappedModelDeathTest, TruncatingTheFileUnderALoadedModelIsSigbus) {
