@@ -88,6 +88,16 @@ class Terminal {
     return text;
   }
   size_t size() const { return screen_.size(); }
+  // Waits for the end of a turn that began at or after `from`: its --verbose line, whole, and the
+  // prompt after it. Waiting for the prompt alone is not enough: the prompt shown before the turn
+  // can arrive after `from` was taken (the program writes in several pieces), and a note such as
+  // "(answer stopped)" is a separate write from the figures line that follows it.
+  bool wait_for_turn_end(size_t from, int seconds = 300) {
+    if (!wait_for("[prompt ", from, seconds)) return false;
+    const size_t line = screen_.find("[prompt ", from);
+    if (!wait_for("]", line, seconds)) return false;
+    return wait_for("\n> ", screen_.find(']', line), seconds);
+  }
 
  private:
   bool read_some(Clock::time_point deadline) {
@@ -141,8 +151,7 @@ TEST(ChatTerminal, TwoTurnsResetInterruptAndQuit) {
   // Turn 1: the whole prompt goes through the model.
   size_t mark = terminal.size();
   terminal.type("What is the capital of France?\n");
-  ASSERT_TRUE(terminal.wait_for("| stop: ", mark)) << terminal.screen();
-  ASSERT_TRUE(terminal.wait_for("\n> ", mark)) << terminal.screen();
+  ASSERT_TRUE(terminal.wait_for_turn_end(mark)) << terminal.screen();
   std::string screen = terminal.screen();
   EXPECT_NE(screen.find("What is the capital of France?\nThe capital of France is Paris.\n"), std::string::npos)
       << screen;
@@ -156,8 +165,7 @@ TEST(ChatTerminal, TwoTurnsResetInterruptAndQuit) {
   // reused but its end token, which the model chose and never had to read.
   mark = terminal.size();
   terminal.type("And of Germany?\n");
-  ASSERT_TRUE(terminal.wait_for("| stop: ", mark)) << terminal.screen();
-  ASSERT_TRUE(terminal.wait_for("\n> ", mark)) << terminal.screen();
+  ASSERT_TRUE(terminal.wait_for_turn_end(mark)) << terminal.screen();
   EXPECT_NE(terminal.screen().find("Berlin"), std::string::npos) << terminal.screen();
   const TurnFigures second = figures_after(terminal.screen(), terminal.screen().find("And of Germany?"));
   EXPECT_EQ(second.reused, first.prompt + first.answer - 1) << terminal.screen();
@@ -186,7 +194,7 @@ TEST(ChatTerminal, TwoTurnsResetInterruptAndQuit) {
   ASSERT_TRUE(terminal.wait_for_size(question_end + 40)) << terminal.screen();  // some of the answer shown
   terminal.type("\x03");
   ASSERT_TRUE(terminal.wait_for("(answer stopped)", mark)) << terminal.screen();
-  ASSERT_TRUE(terminal.wait_for("\n> ", mark)) << terminal.screen();
+  ASSERT_TRUE(terminal.wait_for_turn_end(mark)) << terminal.screen();
   const TurnFigures third = figures_after(terminal.screen(), terminal.screen().find("Write a long story"));
   EXPECT_EQ(third.stop, "interrupted");
   EXPECT_GT(third.answer, 0);
