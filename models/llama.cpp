@@ -109,6 +109,13 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
       ops_.matmul(layer.wk, normed_.data(), n, k_.data());
       ops_.matmul(layer.wv, normed_.data(), n, v_.data());
     }
+    if (config_.qkv_bias) {
+      for (int64_t t = 0; t < n; ++t) {
+        ops_.add(q_.data() + t * q_width, layer.bq.data(), q_width);
+        ops_.add(k_.data() + t * kv_width, layer.bk.data(), kv_width);
+        ops_.add(v_.data() + t * kv_width, layer.bv.data(), kv_width);
+      }
+    }
     int64_t row = 0;
     for (const Piece& piece : pieces) {
       const SequenceChunk& chunk = chunks[piece.chunk];

@@ -15,7 +15,7 @@ namespace phirun {
 namespace {
 
 // Architectures whose forward pass phirun has, with their GGUF key prefix.
-constexpr std::string_view kSupportedArchitectures[] = {"llama", "phi3"};
+constexpr std::string_view kSupportedArchitectures[] = {"llama", "phi3", "qwen2"};
 
 // Upper bounds on hyper-parameters: far above any model we run, low enough that a lying file
 // cannot make us allocate or loop absurdly.
@@ -85,7 +85,8 @@ ModelConfig config_from_gguf(const GgufFile& file) {
   config.architecture = file.get_string("general.architecture");
   bool supported = false;
   for (std::string_view name : kSupportedArchitectures) supported |= config.architecture == name;
-  if (!supported) fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama, phi3)");
+  if (!supported)
+    fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama, phi3, qwen2)");
   const std::string prefix = config.architecture + ".";
   auto get = [&](const std::string& key, uint64_t max) {
     return bounded(file, prefix + key, file.get_uint(prefix + key), max);
@@ -130,6 +131,11 @@ ModelConfig config_from_gguf(const GgufFile& file) {
     config.rope.pairing = RopePairing::Halves;
     config.fused_qkv = true;
     config.fused_gate_up = true;
+  }
+  // llama.cpp's qwen2 keeps Hugging Face's Q/K row order (RoPE on halves) and adds Q/K/V biases.
+  if (config.architecture == "qwen2") {
+    config.rope.pairing = RopePairing::Halves;
+    config.qkv_bias = true;
   }
   read_sliding_window(file, prefix, config);
   read_long_rope(file, prefix, config);
@@ -185,6 +191,11 @@ ModelWeights weights_from_gguf(const GgufFile& file, const ModelConfig& config) 
       layer.wq = matrix(file, block + "attn_q.weight", q_width, hidden);
       layer.wk = matrix(file, block + "attn_k.weight", kv_width, hidden);
       layer.wv = matrix(file, block + "attn_v.weight", kv_width, hidden);
+    }
+    if (config.qkv_bias) {
+      layer.bq = vector_weights(file, block + "attn_q.bias", q_width);
+      layer.bk = vector_weights(file, block + "attn_k.bias", kv_width);
+      layer.bv = vector_weights(file, block + "attn_v.bias", kv_width);
     }
     layer.wo = matrix(file, block + "attn_output.weight", hidden, q_width);
     layer.ffn_norm = vector_weights(file, block + "ffn_norm.weight", hidden);

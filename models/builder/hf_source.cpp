@@ -44,7 +44,7 @@ Metadata architecture_metadata(const HfConfig& config, const std::string& name) 
   if (config.is_llama()) {
     u32("vocab_size", config.vocab_size);
     if (config.sliding_window > 0) u32("attention.sliding_window", config.sliding_window);  // Mistral
-  } else {
+  } else if (config.architecture == HfArchitecture::Phi3) {
     // llama.cpp's phi3 converter: the original context, the sliding window (0 = none) and, for
     // LongRoPE, the attention factor sqrt(1 + ln(scale) / ln(original context)).
     if (config.original_max_position_embeddings > 0)
