@@ -50,6 +50,11 @@ struct ModelConfig {
   bool fused_gate_up = false;
   // Qwen2 adds a bias to each of the Q, K and V projections (LayerWeights::bq, bk, bv).
   bool qkv_bias = false;
+  // Gemma: the MLP is GeGLU (gelu tanh) instead of SwiGLU, and the embedding rows are multiplied
+  // by embedding_scale = sqrt(hidden) (1: none). Its RMSNorm weight + 1 is folded into the
+  // stored norm weights at conversion, as llama.cpp's converter does.
+  bool gelu_mlp = false;
+  float embedding_scale = 1.0f;
 };
 
 struct LayerWeights {

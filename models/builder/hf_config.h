@@ -10,7 +10,7 @@
 
 namespace phirun::builder {
 
-enum class HfArchitecture { Llama, Phi3, Qwen2 };
+enum class HfArchitecture { Llama, Phi3, Qwen2, Gemma };
 
 struct HfConfig {
   std::string path;               // for error messages

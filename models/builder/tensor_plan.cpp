@@ -26,6 +26,8 @@ std::string gguf_architecture(const HfConfig& config) {
       return "phi3";
     case HfArchitecture::Qwen2:
       return "qwen2";
+    case HfArchitecture::Gemma:
+      return "gemma";
   }
   return "llama";
 }
@@ -78,6 +80,9 @@ std::vector<TensorPlan> plan_tensors(const HfConfig& config) {
     add(block + "ffn_down.weight", {ffn, hidden}, TensorRole::FeedForward, layer + "mlp.down_proj.weight");
   }
   add("output_norm.weight", {hidden}, TensorRole::Norm, "model.norm.weight");
+  if (config.architecture == HfArchitecture::Gemma)
+    for (TensorPlan& plan : plans)
+      if (plan.name.ends_with("norm.weight")) plan.offset = 1.0f;
   if (!config.tie_word_embeddings)
     add("output.weight", {hidden, config.vocab_size}, TensorRole::OutputHead, "lm_head.weight");
   return plans;

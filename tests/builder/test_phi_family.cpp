@@ -144,7 +144,8 @@ TEST_P(LongContext, LogitsAndGreedyIdsMatchTransformers) {
       << "the compared steps must cross the window / the LongRoPE switch";
 }
 
-// Qwen2 (Q/K/V biases, RoPE on halves, `qwen2` GGUF): the same comparison without a window or
+// Qwen2 (Q/K/V biases, RoPE on halves, `qwen2` GGUF) and Gemma (GeGLU, embedding scale, RMSNorm
+// weight + 1, head_dim from the config, `gemma` GGUF): the same comparison without a window or
 // LongRoPE.
 class Architecture : public ::testing::TestWithParam<std::string> {};
 
@@ -159,6 +160,12 @@ TEST_P(Architecture, LogitsAndGreedyIdsMatchTransformers) {
     EXPECT_EQ(config.architecture, "qwen2");
     EXPECT_TRUE(config.qkv_bias);
     EXPECT_EQ(config.sliding_window, 0) << "Qwen2's sliding_window is off without use_sliding_window";
+  }
+  if (name.starts_with("gemma")) {
+    EXPECT_EQ(config.architecture, "gemma");
+    EXPECT_TRUE(config.gelu_mlp);
+    EXPECT_EQ(config.head_dim, 256) << "head_dim comes from the config, not hidden / heads";
+    EXPECT_FLOAT_EQ(config.embedding_scale, std::sqrt(float(config.hidden_size)));
   }
   expect_matches_transformers(name, *model, reference);
 }
@@ -236,7 +243,7 @@ TEST(LongRopePolicy, ReprefillGivesTheLogitsOfAFreshPrefill) {
   EXPECT_GT(keep, 100 * kLogitTolerance) << "the short-rotated cache should show";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Architecture, ::testing::Values("qwen2-tiny"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, Architecture, ::testing::Values("qwen2-tiny", "gemma-tiny"),
                          [](const ::testing::TestParamInfo<std::string>& param) {
                            std::string text = param.param;
                            for (char& c : text)
