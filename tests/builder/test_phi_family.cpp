@@ -80,6 +80,8 @@ double max_logit_difference(const Model& model, const nlohmann::json& prompt) {
 size_t expect_matches_transformers(const std::string& name, const Model& model, const nlohmann::json& reference) {
   for (const auto& prompt : reference["prompts"]) {
     const double worst = max_logit_difference(model, prompt);
+    std::printf("[ measured ] %s: max |logit diff| %.3g over %zu positions\n", name.c_str(), worst,
+                prompt["ids"].size());
     EXPECT_LE(worst, kLogitTolerance);
   }
   const auto& greedy = reference["greedy"];
