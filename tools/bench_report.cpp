@@ -54,11 +54,11 @@ std::string header_lines(const PrecisionReport& r, const char* prefix) {
   char text[1024];
   std::snprintf(text, sizeof text,
                 "%smachine: %s | isa %s | %d physical cores, %d logical CPUs | %.1f GB memory | phirun %s "
-                "(commit %s)\n%sinput: %s | reference %s | -p %d -n %d | %d runs after a warm-up | peak RSS %s\n",
+                "(commit %s)\n%sinput: %s | reference %s | -p %d -n %d | %d runs after a warm-up | peak RSS %s%s\n",
                 prefix, m.cpu_model.c_str(), m.isa.c_str(), m.physical_cores, m.logical_cpus,
                 double(m.memory_bytes) / 1e9, m.phirun_version.c_str(), m.phirun_commit.c_str(), prefix,
                 r.input.c_str(), r.reference_precision.c_str(), r.prompt_tokens, r.decode_tokens, r.runs,
-                m.peak_rss_scope.c_str());
+                m.peak_rss_scope.c_str(), r.interrupted ? " | INTERRUPTED: incomplete" : "");
   return text;
 }
 
@@ -137,6 +137,7 @@ std::string report_json(const PrecisionReport& r) {
                         {"runs", r.runs},
                         {"ppl_file", r.ppl_file},
                         {"ppl_context", r.ppl_context},
+                        {"interrupted", r.interrupted},
                         {"rows", nlohmann::json::array()}};
   for (const PrecisionRow& row : r.rows)
     out["rows"].push_back({{"precision", row.precision},

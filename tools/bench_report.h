@@ -44,6 +44,7 @@ struct PrecisionReport {
   int prompt_tokens = 0, decode_tokens = 0, runs = 0;
   int64_t ppl_context = 0;
   std::vector<PrecisionRow> rows;
+  bool interrupted = false;  // Ctrl-C: the rows measured before it
 };
 
 std::string report_table(const PrecisionReport& report);

@@ -16,6 +16,7 @@
 #include "tools/bench_report.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
+#include "tools/interrupt_guard.h"
 
 namespace phirun::cli {
 
@@ -104,6 +105,7 @@ struct BuiltModel {
 BuiltModel build_cached(const std::string& input, uint64_t input_hash, const std::string& precision,
                         const std::string& out_dir, bool rebuild, int threads) {
   builder::BuildOptions options;
+  options.cancel = &InterruptGuard::interrupted();
   options.input = input;
   options.policy.precision = *builder::parse_precision(precision);
   options.threads = threads;
@@ -145,6 +147,7 @@ Spread time_runs(int runs, int tokens, Step step) {
   step();
   std::vector<double> rates;
   for (int r = 0; r < runs; ++r) {
+    if (InterruptGuard::interrupted().load()) throw std::runtime_error("benchmark interrupted");
     const auto start = Clock::now();
     step();
     rates.push_back(double(tokens) / seconds_since(start));
@@ -234,75 +237,84 @@ int bench_precisions_command(int argc, char** argv) {
   report.decode_tokens = decode_tokens;
   report.runs = runs;
   const int max_threads = *std::max_element(thread_counts.begin(), thread_counts.end());
-  const uint64_t input_hash = hash_input(input);
+  // The commit joins the key: another builder may write other bytes for the same input.
+  const uint64_t input_hash = hash_input(input) ^ std::hash<std::string>{}(PHIRUN_COMMIT);
   const fs::path kld_base = fs::path(out_dir) / "reference-logprobs.bin";
   bool rss_per_model = true;
 
-  for (const std::string& precision : precisions) {
-    const BuiltModel built = build_cached(input, input_hash, precision, out_dir, rebuild, max_threads);
-    const uint64_t file_bytes = fs::file_size(built.path);
-    std::optional<PerplexityResult> quality;
-    for (int threads : thread_counts) {
-      std::fprintf(stderr, "phirun: %s: measuring at %d thread%s\n", precision.c_str(), threads,
-                   threads == 1 ? "" : "s");
-      rss_per_model = reset_peak_rss() && rss_per_model;
-      flags.model_path = built.path;
-      flags.threads = threads;
-      flags.context = std::max({prompt_tokens, decode_tokens, 8});
-      const auto load_start = Clock::now();
-      std::unique_ptr<Model> model = load_model(flags);
-      PrecisionRow row;
-      row.load_seconds = seconds_since(load_start);
-      row.precision = precision;
-      row.threads = threads;
-      row.file_bytes = file_bytes;
-      row.parameters = built.parameters;
-      row.bits_per_weight = 8.0 * double(file_bytes) / double(std::max<int64_t>(built.parameters, 1));
-      {
-        Session session(*model, session_options(flags));
-        std::mt19937 rng(1234);
-        const int64_t vocab = model->config().vocab_size;
-        if (prompt_tokens > 0) {
-          const std::vector<int32_t> tokens = random_tokens(prompt_tokens, vocab, rng);
-          row.prefill = time_runs(runs, prompt_tokens, [&] {
-            session.rewind_to(0);
-            session.append(tokens);
-          });
-        }
-        if (decode_tokens > 0) {
-          const std::vector<int32_t> tokens = random_tokens(decode_tokens, vocab, rng);
-          row.decode = time_runs(runs, decode_tokens, [&] {
-            session.rewind_to(0);
-            for (int32_t token : tokens) session.append(std::span<const int32_t>(&token, 1));
-          });
-        }
-      }
-      // Perplexity once per precision (it does not depend on threads), at the most threads.
-      if (!ppl_text.empty() && threads == max_threads) {
-        PerplexityOptions options;
-        options.context = std::min<int64_t>(ppl_context, model->config().context_length);
-        options.max_chunks = ppl_chunks;
-        options.kld_base = kld_base.string();
-        options.kv_type = session_options(flags).kv_type;
-        if (precision == report.reference_precision) fs::remove(kld_base);
-        report.ppl_context = options.context;
-        quality = compute_perplexity(*model, ppl_text, ppl_file, options);
-      }
-      row.peak_rss_bytes = peak_rss_bytes();
-      model.reset();
-      report.rows.push_back(row);
-    }
-    if (quality)  // every thread count's row of this precision gets the one quality measurement
-      for (PrecisionRow& row : report.rows)
-        if (row.precision == precision) {
-          row.ppl = quality->ppl;
-          row.ppl_error = quality->ppl_error;
-          if (quality->kld) {
-            row.kld_mean = quality->kld->mean;
-            row.same_top = quality->kld->same_top;
-            row.delta_p_rms = quality->kld->delta_p_rms;
+  InterruptGuard guard;
+  try {
+    for (const std::string& precision : precisions) {
+      const BuiltModel built = build_cached(input, input_hash, precision, out_dir, rebuild, max_threads);
+      const uint64_t file_bytes = fs::file_size(built.path);
+      std::optional<PerplexityResult> quality;
+      for (int threads : thread_counts) {
+        std::fprintf(stderr, "phirun: %s: measuring at %d thread%s\n", precision.c_str(), threads,
+                     threads == 1 ? "" : "s");
+        rss_per_model = reset_peak_rss() && rss_per_model;
+        flags.model_path = built.path;
+        flags.threads = threads;
+        flags.context = std::max({prompt_tokens, decode_tokens, 8});
+        const auto load_start = Clock::now();
+        std::unique_ptr<Model> model = load_model(flags);
+        PrecisionRow row;
+        row.load_seconds = seconds_since(load_start);
+        row.precision = precision;
+        row.threads = threads;
+        row.file_bytes = file_bytes;
+        row.parameters = built.parameters;
+        row.bits_per_weight = 8.0 * double(file_bytes) / double(std::max<int64_t>(built.parameters, 1));
+        {
+          Session session(*model, session_options(flags));
+          std::mt19937 rng(1234);
+          const int64_t vocab = model->config().vocab_size;
+          if (prompt_tokens > 0) {
+            const std::vector<int32_t> tokens = random_tokens(prompt_tokens, vocab, rng);
+            row.prefill = time_runs(runs, prompt_tokens, [&] {
+              session.rewind_to(0);
+              session.append(tokens);
+            });
+          }
+          if (decode_tokens > 0) {
+            const std::vector<int32_t> tokens = random_tokens(decode_tokens, vocab, rng);
+            row.decode = time_runs(runs, decode_tokens, [&] {
+              session.rewind_to(0);
+              for (int32_t token : tokens) session.append(std::span<const int32_t>(&token, 1));
+            });
           }
         }
+        // Perplexity once per precision (it does not depend on threads), at the most threads.
+        if (!ppl_text.empty() && threads == max_threads) {
+          PerplexityOptions options;
+          options.context = std::min<int64_t>(ppl_context, model->config().context_length);
+          options.max_chunks = ppl_chunks;
+          options.kld_base = kld_base.string();
+          options.kv_type = session_options(flags).kv_type;
+          options.cancel = &InterruptGuard::interrupted();
+          if (precision == report.reference_precision) fs::remove(kld_base);
+          report.ppl_context = options.context;
+          quality = compute_perplexity(*model, ppl_text, ppl_file, options);
+        }
+        row.peak_rss_bytes = peak_rss_bytes();
+        model.reset();
+        report.rows.push_back(row);
+      }
+      if (quality)  // every thread count's row of this precision gets the one quality measurement
+        for (PrecisionRow& row : report.rows)
+          if (row.precision == precision) {
+            row.ppl = quality->ppl;
+            row.ppl_error = quality->ppl_error;
+            if (quality->kld) {
+              row.kld_mean = quality->kld->mean;
+              row.same_top = quality->kld->same_top;
+              row.delta_p_rms = quality->kld->delta_p_rms;
+            }
+          }
+    }
+  } catch (const std::exception&) {
+    // Ctrl-C: keep what was measured (whole rows only); any other error goes up as usual.
+    if (!InterruptGuard::interrupted().load()) throw;
+    report.interrupted = true;
   }
   report.machine.peak_rss_scope = rss_per_model ? "per model (VmHWM reset before each load)" : "process (cumulative)";
 
@@ -312,6 +324,10 @@ int bench_precisions_command(int argc, char** argv) {
   write_file(fs::path(out_dir) / "report.csv", report_csv(report));
   std::fprintf(stderr, "phirun: wrote %s and %s\n", (fs::path(out_dir) / "report.json").c_str(),
                (fs::path(out_dir) / "report.csv").c_str());
+  if (report.interrupted) {
+    std::fprintf(stderr, "phirun: interrupted: the reports hold the %zu rows measured before it\n", report.rows.size());
+    return 130;
+  }
   return 0;
 }
 
