@@ -62,21 +62,25 @@ uint64_t hash_input(const fs::path& path, uint64_t hash = 14695981039346656037ul
   return hash;
 }
 
-// Bits of the main matrices: the highest precision is the reference for KL divergence.
-int precision_rank(builder::Precision p) {
-  switch (p) {
-    case builder::Precision::FP32:
-      return 4;
-    case builder::Precision::FP16:
-      return 3;
-    case builder::Precision::BF16:
-      return 2;
-    case builder::Precision::INT8:
-      return 1;
-    case builder::Precision::INT4:
-      return 0;
-  }
-  return 0;
+// A --precisions name: the builder policy it means, and its rank (the highest-ranked name asked
+// for is the KL divergence reference). int4 is the builder's default INT4 block, q4_0.
+struct BenchPrecision {
+  const char* name;
+  builder::Precision precision;
+  TensorType int4_type;
+  int rank;
+};
+constexpr BenchPrecision kBenchPrecisions[] = {
+    {"fp32", builder::Precision::FP32, TensorType::Q4_0, 6}, {"fp16", builder::Precision::FP16, TensorType::Q4_0, 5},
+    {"bf16", builder::Precision::BF16, TensorType::Q4_0, 4}, {"int8", builder::Precision::INT8, TensorType::Q4_0, 3},
+    {"q4_1", builder::Precision::INT4, TensorType::Q4_1, 2}, {"int4", builder::Precision::INT4, TensorType::Q4_0, 1},
+    {"q4_0", builder::Precision::INT4, TensorType::Q4_0, 1},
+};
+
+const BenchPrecision* find_precision(const std::string& name) {
+  for (const BenchPrecision& p : kBenchPrecisions)
+    if (name == p.name) return &p;
+  return nullptr;
 }
 
 // Resets the kernel's peak-RSS mark (Linux >= 4.0), so each model's peak is its own; false when
@@ -107,7 +111,8 @@ BuiltModel build_cached(const std::string& input, uint64_t input_hash, const std
   builder::BuildOptions options;
   options.cancel = &InterruptGuard::interrupted();
   options.input = input;
-  options.policy.precision = *builder::parse_precision(precision);
+  options.policy.precision = find_precision(precision)->precision;
+  options.policy.int4_type = find_precision(precision)->int4_type;
   options.threads = threads;
   char key[64];
   std::snprintf(key, sizeof key, "%016llx-%s", static_cast<unsigned long long>(input_hash), precision.c_str());
@@ -180,7 +185,8 @@ int bench_precisions_command(int argc, char** argv) {
   ModelFlags flags;
   app.add_option("-i,--input", input, "Hugging Face model folder or GGUF file to build each precision from")
       ->required();
-  app.add_option("--precisions", precision_list, "comma-separated: fp32, fp16, bf16, int8, int4")->required();
+  app.add_option("--precisions", precision_list, "comma-separated: fp32, fp16, bf16, int8, int4 (q4_0), q4_1")
+      ->required();
   app.add_option("-t,--threads", thread_list, "comma-separated thread counts (default: physical cores)");
   app.add_option("-p,--n-prompt", prompt_tokens, "prompt tokens processed in one batch (0: skip)")
       ->check(CLI::Range(0, 1 << 20));
@@ -199,12 +205,12 @@ int bench_precisions_command(int argc, char** argv) {
   std::vector<std::string> precisions = split_list(precision_list);
   if (precisions.empty()) throw std::runtime_error("--precisions: no precision given");
   for (const std::string& p : precisions)
-    if (!builder::parse_precision(p))
+    if (!find_precision(p))
       throw std::runtime_error("--precisions " + precision_list + ": '" + p +
-                               "' is not fp32, fp16, bf16, int8 or int4");
+                               "' is not fp32, fp16, bf16, int8, int4, q4_0 or q4_1");
   // Highest precision first: it is the KL divergence reference, its log-probabilities saved first.
   std::stable_sort(precisions.begin(), precisions.end(), [](const std::string& a, const std::string& b) {
-    return precision_rank(*builder::parse_precision(a)) > precision_rank(*builder::parse_precision(b));
+    return find_precision(a)->rank > find_precision(b)->rank;
   });
   precisions.erase(std::unique(precisions.begin(), precisions.end()), precisions.end());
   std::vector<int> thread_counts;

@@ -350,8 +350,9 @@ TEST(Cli, BenchPrecisionsWritesConsistentReports) {
   const std::string text_path = dir + "/text.txt";
   std::ofstream(text_path) << text;
   const std::string out_dir = dir + "/out";
-  const std::string arguments = "bench -i " + quote(model_path) + " --precisions int4,fp16,int8 -t 1,2 -p 8 -n 4 " +
-                                "--runs 2 --ppl-file " + quote(text_path) + " --ppl-ctx 64 --out " + quote(out_dir);
+  const std::string arguments = "bench -i " + quote(model_path) +
+                                " --precisions int4,fp16,q4_1,int8 -t 1,2 -p 8 -n 4 " + "--runs 2 --ppl-file " +
+                                quote(text_path) + " --ppl-ctx 64 --out " + quote(out_dir);
   const RunResult first = run_phirun(arguments, 300);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.err.find("building"), std::string::npos) << first.err;
@@ -360,8 +361,8 @@ TEST(Cli, BenchPrecisionsWritesConsistentReports) {
   EXPECT_EQ(json["reference_precision"], "fp16");
   EXPECT_FALSE(json["machine"]["cpu_model"].get<std::string>().empty());
   const auto& rows = json["rows"];
-  ASSERT_EQ(rows.size(), 6u) << json.dump(2);
-  const char* expected_order[] = {"fp16", "fp16", "int8", "int8", "int4", "int4"};
+  ASSERT_EQ(rows.size(), 8u) << json.dump(2);
+  const char* expected_order[] = {"fp16", "fp16", "int8", "int8", "q4_1", "q4_1", "int4", "int4"};
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i]["precision"], expected_order[i]);
     EXPECT_EQ(rows[i]["threads"], i % 2 == 0 ? 1 : 2);
@@ -379,6 +380,8 @@ TEST(Cli, BenchPrecisionsWritesConsistentReports) {
   EXPECT_TRUE(rows[0]["kld_mean"].is_null());
   EXPECT_GT(rows[2]["kld_mean"].get<double>(), 0.0);
   EXPECT_GT(rows[4]["kld_mean"].get<double>(), rows[2]["kld_mean"].get<double>());
+  EXPECT_GT(rows[6]["kld_mean"].get<double>(), rows[2]["kld_mean"].get<double>());
+  EXPECT_GT(rows[4]["file_bytes"].get<double>(), rows[6]["file_bytes"].get<double>()) << "q4_1 stores a minimum";
   EXPECT_EQ(rows[2]["kld_mean"], rows[3]["kld_mean"]) << "one quality measurement per precision";
 
   // report.csv: the same rows, each number as in report.json.
@@ -394,7 +397,7 @@ TEST(Cli, BenchPrecisionsWritesConsistentReports) {
     if (line.back() == ',') row.emplace_back();
     cells.push_back(row);
   }
-  ASSERT_EQ(cells.size(), 7u);
+  ASSERT_EQ(cells.size(), 9u);
   const std::vector<std::string>& header = cells[0];
   auto json_value = [](const nlohmann::json& row, const std::string& column) -> nlohmann::json {
     for (const char* spread : {"prefill", "decode"})
