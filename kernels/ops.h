@@ -118,6 +118,9 @@ class Ops {
                          const AttentionParams& params, float* out) = 0;
   // out[i] = silu(gate[i]) * up[i]
   virtual void swiglu(const float* gate, const float* up, int64_t n, float* out) = 0;
+  // out[i] = gelu_tanh(gate[i]) * up[i], gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+  // (Gemma's GeGLU, transformers' gelu_pytorch_tanh).
+  virtual void geglu(const float* gate, const float* up, int64_t n, float* out) = 0;
   // x[i] += y[i]
   virtual void add(float* x, const float* y, int64_t n) = 0;
 };

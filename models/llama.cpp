@@ -89,6 +89,8 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
   const auto n = int64_t(pass_ids_.size());
 
   ops_.embed(weights_.token_embedding, pass_ids_, x);
+  if (config_.embedding_scale != 1.0f)
+    for (int64_t i = 0; i < n * hidden; ++i) x[i] *= config_.embedding_scale;
   for (int64_t l = 0; l < config_.n_layers; ++l) {
     const LayerWeights& layer = weights_.layers[size_t(l)];
 
@@ -108,6 +110,13 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
       ops_.matmul(layer.wq, normed_.data(), n, q_.data());
       ops_.matmul(layer.wk, normed_.data(), n, k_.data());
       ops_.matmul(layer.wv, normed_.data(), n, v_.data());
+    }
+    if (config_.qkv_bias) {
+      for (int64_t t = 0; t < n; ++t) {
+        ops_.add(q_.data() + t * q_width, layer.bq.data(), q_width);
+        ops_.add(k_.data() + t * kv_width, layer.bk.data(), kv_width);
+        ops_.add(v_.data() + t * kv_width, layer.bv.data(), kv_width);
+      }
     }
     int64_t row = 0;
     for (const Piece& piece : pieces) {
@@ -136,7 +145,11 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
     } else {
       ops_.matmul(layer.w_gate, normed_.data(), n, gate_.data());
       ops_.matmul(layer.w_up, normed_.data(), n, up_.data());
-      ops_.swiglu(gate_.data(), up_.data(), n * ffn, gate_.data());
+      if (config_.gelu_mlp) {
+        ops_.geglu(gate_.data(), up_.data(), n * ffn, gate_.data());
+      } else {
+        ops_.swiglu(gate_.data(), up_.data(), n * ffn, gate_.data());
+      }
     }
     ops_.matmul(layer.w_down, gate_.data(), n, projected_.data());
     ops_.add(x, projected_.data(), n * hidden);

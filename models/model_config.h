@@ -48,16 +48,24 @@ struct ModelConfig {
   // matmul each, split afterwards. Llama keeps them apart.
   bool fused_qkv = false;
   bool fused_gate_up = false;
+  // Qwen2 adds a bias to each of the Q, K and V projections (LayerWeights::bq, bk, bv).
+  bool qkv_bias = false;
+  // Gemma: the MLP is GeGLU (gelu tanh) instead of SwiGLU, and the embedding rows are multiplied
+  // by embedding_scale = sqrt(hidden) (1: none). Its RMSNorm weight + 1 is folded into the
+  // stored norm weights at conversion, as llama.cpp's converter does.
+  bool gelu_mlp = false;
+  float embedding_scale = 1.0f;
 };
 
 struct LayerWeights {
-  std::vector<float> attn_norm;  // [hidden]
-  MatrixView wq, wk, wv, wo;     // [n_heads*head_dim][hidden], [n_kv*head_dim][hidden] x2, [hidden][n_heads*head_dim]
-  MatrixView wqkv;               // fused_qkv: [(n_heads + 2*n_kv)*head_dim][hidden], Q rows then K then V
-  std::vector<float> ffn_norm;   // [hidden]
-  MatrixView w_gate, w_up;       // [ffn][hidden]
-  MatrixView w_gate_up;          // fused_gate_up: [2*ffn][hidden], gate rows then up rows
-  MatrixView w_down;             // [hidden][ffn]
+  std::vector<float> attn_norm;   // [hidden]
+  MatrixView wq, wk, wv, wo;      // [n_heads*head_dim][hidden], [n_kv*head_dim][hidden] x2, [hidden][n_heads*head_dim]
+  MatrixView wqkv;                // fused_qkv: [(n_heads + 2*n_kv)*head_dim][hidden], Q rows then K then V
+  std::vector<float> bq, bk, bv;  // qkv_bias: [n_heads*head_dim], [n_kv*head_dim] x2; else empty
+  std::vector<float> ffn_norm;    // [hidden]
+  MatrixView w_gate, w_up;        // [ffn][hidden]
+  MatrixView w_gate_up;           // fused_gate_up: [2*ffn][hidden], gate rows then up rows
+  MatrixView w_down;              // [hidden][ffn]
 };
 
 struct ModelWeights {

@@ -15,7 +15,7 @@ namespace phirun {
 namespace {
 
 // Architectures whose forward pass phirun has, with their GGUF key prefix.
-constexpr std::string_view kSupportedArchitectures[] = {"llama", "phi3"};
+constexpr std::string_view kSupportedArchitectures[] = {"llama", "phi3", "qwen2", "gemma"};
 
 // Upper bounds on hyper-parameters: far above any model we run, low enough that a lying file
 // cannot make us allocate or loop absurdly.
@@ -85,7 +85,8 @@ ModelConfig config_from_gguf(const GgufFile& file) {
   config.architecture = file.get_string("general.architecture");
   bool supported = false;
   for (std::string_view name : kSupportedArchitectures) supported |= config.architecture == name;
-  if (!supported) fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama, phi3)");
+  if (!supported)
+    fail(file, "unsupported architecture '" + config.architecture + "' (phirun runs: llama, phi3, qwen2, gemma)");
   const std::string prefix = config.architecture + ".";
   auto get = [&](const std::string& key, uint64_t max) {
     return bounded(file, prefix + key, file.get_uint(prefix + key), max);
@@ -97,15 +98,18 @@ ModelConfig config_from_gguf(const GgufFile& file) {
   config.n_kv_heads = get("attention.head_count_kv", kMaxWidth);
   config.ffn_size = get("feed_forward_length", kMaxWidth * 8);
   config.context_length = get("context_length", kMaxContext);
-  if (config.hidden_size % config.n_heads != 0)
-    fail(file, prefix + "attention.head_count " + std::to_string(config.n_heads) +
-                   " does not divide embedding_length " + std::to_string(config.hidden_size));
+  // Gemma's heads need not tile the hidden size (Gemma-7B: 16 of 256 over 3072): key_length says.
+  if (auto key_length = file.find_uint(prefix + "attention.key_length")) {
+    config.head_dim = bounded(file, prefix + "attention.key_length", *key_length, kMaxWidth);
+  } else {
+    if (config.hidden_size % config.n_heads != 0)
+      fail(file, prefix + "attention.head_count " + std::to_string(config.n_heads) +
+                     " does not divide embedding_length " + std::to_string(config.hidden_size));
+    config.head_dim = config.hidden_size / config.n_heads;
+  }
   if (config.n_heads % config.n_kv_heads != 0)
     fail(file, prefix + "attention.head_count_kv " + std::to_string(config.n_kv_heads) +
                    " does not divide head_count " + std::to_string(config.n_heads));
-  config.head_dim = config.hidden_size / config.n_heads;
-  if (auto key_length = file.find_uint(prefix + "attention.key_length"))
-    config.head_dim = bounded(file, prefix + "attention.key_length", *key_length, kMaxWidth);
 
   const double eps = file.find_float(prefix + "attention.layer_norm_rms_epsilon").value_or(1e-5);
   if (!std::isfinite(eps) || eps <= 0.0 || eps >= 1.0)
@@ -130,6 +134,18 @@ ModelConfig config_from_gguf(const GgufFile& file) {
     config.rope.pairing = RopePairing::Halves;
     config.fused_qkv = true;
     config.fused_gate_up = true;
+  }
+  // llama.cpp's qwen2 keeps Hugging Face's Q/K row order (RoPE on halves) and adds Q/K/V biases.
+  if (config.architecture == "qwen2") {
+    config.rope.pairing = RopePairing::Halves;
+    config.qkv_bias = true;
+  }
+  // llama.cpp's gemma: RoPE on halves, GeGLU, embedding times sqrt(hidden); the norm weights are
+  // stored with Gemma's + 1 already added.
+  if (config.architecture == "gemma") {
+    config.rope.pairing = RopePairing::Halves;
+    config.gelu_mlp = true;
+    config.embedding_scale = float(std::sqrt(double(config.hidden_size)));
   }
   read_sliding_window(file, prefix, config);
   read_long_rope(file, prefix, config);
@@ -185,6 +201,11 @@ ModelWeights weights_from_gguf(const GgufFile& file, const ModelConfig& config) 
       layer.wq = matrix(file, block + "attn_q.weight", q_width, hidden);
       layer.wk = matrix(file, block + "attn_k.weight", kv_width, hidden);
       layer.wv = matrix(file, block + "attn_v.weight", kv_width, hidden);
+    }
+    if (config.qkv_bias) {
+      layer.bq = vector_weights(file, block + "attn_q.bias", q_width);
+      layer.bk = vector_weights(file, block + "attn_k.bias", kv_width);
+      layer.bv = vector_weights(file, block + "attn_v.bias", kv_width);
     }
     layer.wo = matrix(file, block + "attn_output.weight", hidden, q_width);
     layer.ffn_norm = vector_weights(file, block + "ffn_norm.weight", hidden);

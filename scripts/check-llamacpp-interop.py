@@ -35,7 +35,7 @@ def main():
     ap.add_argument("--phirun", required=True)
     ap.add_argument("--llama-completion", required=True)
     ap.add_argument("--fixtures", default="phi3-tiny,phi3-window-tiny,phi3-longrope-tiny,phi4mini-longrope-tiny,"
-                                          "mistral-window-tiny")
+                                          "mistral-window-tiny,qwen2-tiny,gemma-tiny")
     args = ap.parse_args()
     failures = 0
     for name in args.fixtures.split(","):

@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "kernels/cpu/isa.h"
@@ -90,6 +91,9 @@ uint64_t peak_rss_bytes() {
 }  // namespace
 
 int bench_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--precisions" || std::string_view(argv[i]).starts_with("--precisions="))
+      return bench_precisions_command(argc, argv);
   CLI::App app{
       "Measure prompt processing and decode speed.\n"
       "Example: phirun bench -m model.gguf -p 512 -n 128 -t 1,2 -r 5",

@@ -3,8 +3,6 @@
 // folder). Ctrl-C stops the build cleanly: the output file never appears half-written.
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -13,43 +11,13 @@
 #include "models/builder/progress.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
+#include "tools/interrupt_guard.h"
 
 namespace phirun::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) { g_interrupted.store(true); }
-
-// Installs the handlers for the lifetime of one build, restoring the previous ones after.
-// SIGXFSZ (a file-size limit reached) is ignored so that write() fails with an error the build
-// reports and cleans up after, as it does for a full disk, instead of killing the process.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted.store(false);
-    install(SIGINT, on_signal, previous_int_);
-    install(SIGTERM, on_signal, previous_term_);
-    install(SIGXFSZ, SIG_IGN, previous_xfsz_);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
-    sigaction(SIGXFSZ, &previous_xfsz_, nullptr);
-  }
-
- private:
-  static void install(int signal, void (*handler)(int), struct sigaction& previous) {
-    struct sigaction action = {};
-    action.sa_handler = handler;
-    sigemptyset(&action.sa_mask);
-    sigaction(signal, &action, &previous);
-  }
-  struct sigaction previous_int_ = {}, previous_term_ = {}, previous_xfsz_ = {};
-};
 
 // Draws the progress bar: redrawn in place on a terminal, a line per tenth of the way otherwise.
 class ProgressPrinter {
@@ -189,7 +157,7 @@ int build_command(int argc, char** argv) {
   ProgressPrinter printer(quiet);
   options.on_progress = [&](const builder::BuildProgress& progress) { printer(progress); };
   InterruptGuard guard;
-  options.cancel = &g_interrupted;
+  options.cancel = &InterruptGuard::interrupted();
   builder::BuildSummary summary;
   try {
     summary = builder::build_model(options);

@@ -11,5 +11,7 @@ int info_command(int argc, char** argv);
 int build_command(int argc, char** argv);
 int perplexity_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
+// `phirun bench --precisions ...`: bench_command hands over when the flag is given.
+int bench_precisions_command(int argc, char** argv);
 
 }  // namespace phirun::cli

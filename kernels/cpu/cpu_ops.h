@@ -29,6 +29,7 @@ class CpuOps final : public Ops {
   void attention(const float* q, int64_t n_rows, int64_t start_position, const KvLayerView& cache,
                  const AttentionParams& params, float* out) override;
   void swiglu(const float* gate, const float* up, int64_t n, float* out) override;
+  void geglu(const float* gate, const float* up, int64_t n, float* out) override;
   void add(float* x, const float* y, int64_t n) override;
 
  private:

@@ -1,4 +1,4 @@
-// Row-wise ops of the forward pass: RMSNorm, RoPE, SwiGLU, residual add.
+// Row-wise ops of the forward pass: RMSNorm, RoPE, SwiGLU, GeGLU, residual add.
 #include <algorithm>
 #include <cmath>
 
@@ -96,6 +96,20 @@ void CpuOps::swiglu(const float* gate, const float* up, int64_t n, float* out) {
     return;
   }
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+// Scalar only for now (Gemma is the one user): rows split across the pool when large.
+void CpuOps::geglu(const float* gate, const float* up, int64_t n, float* out) {
+  auto run = [&](int64_t first, int64_t last) {
+    constexpr float kSqrt2OverPi = 0.7978845608028654f;
+    for (int64_t i = first; i < last; ++i) {
+      const float x = gate[i];
+      out[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x))) * up[i];
+    }
+  };
+  const int64_t chunks = (n + 255) / 256;
+  if (chunks < 16) return run(0, n);
+  pool_.parallel_for(chunks, [&](int64_t begin, int64_t end) { run(256 * begin, std::min(n, 256 * end)); });
 }
 
 void CpuOps::add(float* x, const float* y, int64_t n) {

@@ -62,6 +62,7 @@ class RecordingOps final : public Ops {
     inner_.attention(q, n_rows, start_position, cache, params, out);
   }
   void swiglu(const float* gate, const float* up, int64_t n, float* out) override { inner_.swiglu(gate, up, n, out); }
+  void geglu(const float* gate, const float* up, int64_t n, float* out) override { inner_.geglu(gate, up, n, out); }
   void add(float* x, const float* y, int64_t n) override { inner_.add(x, y, n); }
 
   ActivationStats finish() {

@@ -129,7 +129,9 @@ void read_rope(const Reader& reader, HfConfig& config) {
 
 }  // namespace
 
-std::string supported_architectures() { return "LlamaForCausalLM, MistralForCausalLM, Phi3ForCausalLM"; }
+std::string supported_architectures() {
+  return "GemmaForCausalLM, LlamaForCausalLM, MistralForCausalLM, Phi3ForCausalLM, Qwen2ForCausalLM";
+}
 
 int64_t HfConfig::rotary_dims() const { return int64_t(partial_rotary_factor * double(n_heads * head_dim)) / n_heads; }
 
@@ -154,6 +156,8 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& path) 
     config.architecture_name = type == "llama"     ? "LlamaForCausalLM"
                                : type == "mistral" ? "MistralForCausalLM"
                                : type == "phi3"    ? "Phi3ForCausalLM"
+                               : type == "qwen2"   ? "Qwen2ForCausalLM"
+                               : type == "gemma"   ? "GemmaForCausalLM"
                                                    : type;
   } else {
     fail(path, "neither 'architectures' nor 'model_type' says what the model is");
@@ -163,6 +167,11 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& path) 
     config.architecture = HfArchitecture::Llama;
   } else if (config.architecture_name == "Phi3ForCausalLM") {
     config.architecture = HfArchitecture::Phi3;
+  } else if (config.architecture_name == "Qwen2ForCausalLM") {
+    config.architecture = HfArchitecture::Qwen2;
+    config.qkv_bias = true;  // transformers' Qwen2Attention always has q/k/v biases
+  } else if (config.architecture_name == "GemmaForCausalLM") {
+    config.architecture = HfArchitecture::Gemma;
   } else {
     fail(path, "unsupported architecture '" + config.architecture_name +
                    "' (phirun build converts: " + supported_architectures() + ")");
@@ -186,15 +195,24 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& path) 
     fail(path, "num_key_value_heads " + std::to_string(config.n_kv_heads) + " does not divide num_attention_heads " +
                    std::to_string(config.n_heads));
   if (config.head_dim % 2 != 0) fail(path, "head_dim " + std::to_string(config.head_dim) + " must be even for RoPE");
-  config.rms_norm_eps = reader.number("rms_norm_eps", config.is_llama() ? 1e-6 : 1e-5);
+  config.rms_norm_eps = reader.number("rms_norm_eps", config.architecture == HfArchitecture::Phi3 ? 1e-5 : 1e-6);
   if (!(config.rms_norm_eps > 0.0 && config.rms_norm_eps < 1.0)) fail(path, "rms_norm_eps must be in (0, 1)");
   // transformers' defaults: Llama unties the head, Phi-3 too (Phi-4-mini sets it true).
-  config.tie_word_embeddings = reader.boolean("tie_word_embeddings", false);
+  // Gemma ties by default (GemmaConfig).
+  config.tie_word_embeddings = reader.boolean("tie_word_embeddings", config.architecture == HfArchitecture::Gemma);
 
   for (const char* key : {"attention_bias", "mlp_bias"})
     if (reader.boolean(key, false)) fail(path, std::string("'") + key + "' is true: biases are not supported yet");
-  if (const Json* activation = reader.find("hidden_act"); activation && *activation != "silu")
+  if (config.architecture == HfArchitecture::Gemma) {
+    // GemmaConfig turns the legacy "gelu" of the released configs into the tanh approximation.
+    for (const char* key : {"hidden_act", "hidden_activation"})
+      if (const Json* activation = reader.find(key);
+          activation && *activation != "gelu" && *activation != "gelu_pytorch_tanh")
+        fail(path, std::string(key) + " " + activation->dump() +
+                       " is not supported (Gemma's GeGLU uses \"gelu_pytorch_tanh\")");
+  } else if (const Json* activation = reader.find("hidden_act"); activation && *activation != "silu") {
     fail(path, "hidden_act " + activation->dump() + " is not supported (SwiGLU models use \"silu\")");
+  }
 
   config.original_max_position_embeddings =
       reader.optional_positive("original_max_position_embeddings", int64_t(1) << 30).value_or(0);
@@ -212,6 +230,13 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& path) 
     fail(path, "LongRoPE scaling needs 'original_max_position_embeddings'");
   config.sliding_window = reader.optional_positive("sliding_window", int64_t(1) << 30).value_or(0);
   if (config.architecture_name == "LlamaForCausalLM") config.sliding_window = 0;  // Llama has none
+  if (config.architecture == HfArchitecture::Qwen2) {
+    // Qwen2 configs carry sliding_window but use it only with use_sliding_window, and then only on
+    // the layers from max_window_layers on: a per-layer window phirun does not run.
+    if (reader.boolean("use_sliding_window", false))
+      fail(path, "use_sliding_window is true: Qwen2's per-layer sliding window is not supported");
+    config.sliding_window = 0;
+  }
   // transformers masks nothing with a window at least as long as the context (Phi-4-mini's 262144
   // of 131072): the GGUF gets none, as llama.cpp's converter writes it for models without one.
   if (config.sliding_window >= config.max_position_embeddings) config.sliding_window = 0;

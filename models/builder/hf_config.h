@@ -10,7 +10,7 @@
 
 namespace phirun::builder {
 
-enum class HfArchitecture { Llama, Phi3 };
+enum class HfArchitecture { Llama, Phi3, Qwen2, Gemma };
 
 struct HfConfig {
   std::string path;               // for error messages
@@ -29,6 +29,9 @@ struct HfConfig {
   double rope_theta = 10000.0;
   bool tie_word_embeddings = false;
 
+  // Qwen2: biases on the Q, K and V projections (attention_bias is implied by the architecture).
+  bool qkv_bias = false;
+
   // Phi-3 family.
   double partial_rotary_factor = 1.0;
   int64_t original_max_position_embeddings = 0;  // 0: not given
@@ -43,6 +46,8 @@ struct HfConfig {
   // computes it (int(factor * hidden) / heads).
   int64_t rotary_dims() const;
   bool is_llama() const { return architecture == HfArchitecture::Llama; }
+  // Q, K, V and gate, up as separate matrices (Llama, Mistral, Qwen2), not fused as Phi-3's.
+  bool separate_projections() const { return architecture != HfArchitecture::Phi3; }
 };
 
 // Architectures `phirun build` knows, as config.json names them.

@@ -44,7 +44,7 @@ Metadata architecture_metadata(const HfConfig& config, const std::string& name) 
   if (config.is_llama()) {
     u32("vocab_size", config.vocab_size);
     if (config.sliding_window > 0) u32("attention.sliding_window", config.sliding_window);  // Mistral
-  } else {
+  } else if (config.architecture == HfArchitecture::Phi3) {
     // llama.cpp's phi3 converter: the original context, the sliding window (0 = none) and, for
     // LongRoPE, the attention factor sqrt(1 + ln(scale) / ln(original context)).
     if (config.original_max_position_embeddings > 0)
@@ -126,8 +126,10 @@ std::unique_ptr<ModelSource> open_hf_folder(const std::string& folder) {
           reader->read_rows(*stored_pointer, permuted_source_row(first + r, rows, heads), 1, out + r * length);
       };
     } else {
-      tensor.read_rows = [reader, stored_pointer](int64_t first, int64_t count, float* out) {
+      tensor.read_rows = [reader, stored_pointer, offset = plan.offset](int64_t first, int64_t count, float* out) {
         reader->read_rows(*stored_pointer, first, count, out);
+        if (offset != 0.0f)
+          for (int64_t i = 0; i < count * stored_pointer->row_length(); ++i) out[i] += offset;
       };
     }
     tensor.release = [reader, stored_pointer] { reader->release(*stored_pointer); };
@@ -169,11 +171,12 @@ std::unique_ptr<ModelSource> open_random_weights(const std::string& config_path,
       // real weights, so a random GGUF equals the build of the same random checkpoint.
       const bool is_vector = plan.dims.size() == 1;
       tensor.read_rows = [name = plan.source, seed, is_vector, length = plan.row_length(), rows = plan.n_rows(),
-                          heads = plan.permute_heads](int64_t first, int64_t count, float* out) {
+                          heads = plan.permute_heads, offset = plan.offset](int64_t first, int64_t count, float* out) {
         for (int64_t r = 0; r < count; ++r) {
           const int64_t row = heads > 0 ? permuted_source_row(first + r, rows, heads) : first + r;
           random_rows(name, seed, is_vector, length, row, 1, out + r * length);
         }
+        for (int64_t i = 0; i < count * length; ++i) out[i] += offset;
       };
     }
     source->tensors.push_back(std::move(tensor));

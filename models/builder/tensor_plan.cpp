@@ -18,7 +18,19 @@ int64_t permuted_source_row(int64_t row, int64_t n_rows, int64_t n_heads) {
   return head * head_rows + side * (head_rows / 2) + pair;
 }
 
-std::string gguf_architecture(const HfConfig& config) { return config.is_llama() ? "llama" : "phi3"; }
+std::string gguf_architecture(const HfConfig& config) {
+  switch (config.architecture) {
+    case HfArchitecture::Llama:
+      return "llama";
+    case HfArchitecture::Phi3:
+      return "phi3";
+    case HfArchitecture::Qwen2:
+      return "qwen2";
+    case HfArchitecture::Gemma:
+      return "gemma";
+  }
+  return "llama";
+}
 
 std::vector<TensorPlan> plan_tensors(const HfConfig& config) {
   const int64_t hidden = config.hidden_size, ffn = config.intermediate_size;
@@ -40,19 +52,26 @@ std::vector<TensorPlan> plan_tensors(const HfConfig& config) {
     const std::string block = "blk." + std::to_string(l) + ".";
     const std::string layer = "model.layers." + std::to_string(l) + ".";
     add(block + "attn_norm.weight", {hidden}, TensorRole::Norm, layer + "input_layernorm.weight");
-    if (config.is_llama()) {
+    if (config.separate_projections()) {
+      // llama.cpp permutes the Q and K rows of `llama` only: its qwen2 rotates halves (NEOX).
+      const bool permute = config.is_llama();
       add(block + "attn_q.weight", {hidden, q_width}, TensorRole::Attention, layer + "self_attn.q_proj.weight",
-          config.n_heads);
+          permute ? config.n_heads : 0);
       add(block + "attn_k.weight", {hidden, kv_width}, TensorRole::Attention, layer + "self_attn.k_proj.weight",
-          config.n_kv_heads);
+          permute ? config.n_kv_heads : 0);
       add(block + "attn_v.weight", {hidden, kv_width}, TensorRole::Attention, layer + "self_attn.v_proj.weight");
+      if (config.qkv_bias) {
+        add(block + "attn_q.bias", {q_width}, TensorRole::Norm, layer + "self_attn.q_proj.bias");
+        add(block + "attn_k.bias", {kv_width}, TensorRole::Norm, layer + "self_attn.k_proj.bias");
+        add(block + "attn_v.bias", {kv_width}, TensorRole::Norm, layer + "self_attn.v_proj.bias");
+      }
     } else {
       add(block + "attn_qkv.weight", {hidden, q_width + 2 * kv_width}, TensorRole::Attention,
           layer + "self_attn.qkv_proj.weight");
     }
     add(block + "attn_output.weight", {q_width, hidden}, TensorRole::Attention, layer + "self_attn.o_proj.weight");
     add(block + "ffn_norm.weight", {hidden}, TensorRole::Norm, layer + "post_attention_layernorm.weight");
-    if (config.is_llama()) {
+    if (config.separate_projections()) {
       add(block + "ffn_gate.weight", {hidden, ffn}, TensorRole::FeedForward, layer + "mlp.gate_proj.weight");
       add(block + "ffn_up.weight", {hidden, ffn}, TensorRole::FeedForward, layer + "mlp.up_proj.weight");
     } else {
@@ -61,6 +80,9 @@ std::vector<TensorPlan> plan_tensors(const HfConfig& config) {
     add(block + "ffn_down.weight", {ffn, hidden}, TensorRole::FeedForward, layer + "mlp.down_proj.weight");
   }
   add("output_norm.weight", {hidden}, TensorRole::Norm, "model.norm.weight");
+  if (config.architecture == HfArchitecture::Gemma)
+    for (TensorPlan& plan : plans)
+      if (plan.name.ends_with("norm.weight")) plan.offset = 1.0f;
   if (!config.tie_word_embeddings)
     add("output.weight", {hidden, config.vocab_size}, TensorRole::OutputHead, "lm_head.weight");
   return plans;

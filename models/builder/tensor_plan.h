@@ -29,6 +29,9 @@ struct TensorPlan {
   // Llama Q/K: rows of each head reordered so RoPE pairs are adjacent (0 = no permutation).
   int64_t permute_heads = 0;
   std::vector<float> constant;  // role Constant only
+  // Added to every value as it is read: Gemma's RMSNorm multiplies by (1 + weight), and llama.cpp's
+  // converter stores 1 + weight.
+  float offset = 0.0f;
 
   int64_t row_length() const { return dims[0]; }
   int64_t n_rows() const;

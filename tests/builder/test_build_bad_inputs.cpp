@@ -85,9 +85,9 @@ const char* const kDown = "model.layers.0.mlp.down_proj.weight";
 std::vector<BadCase> cases() {
   return {
       {"unsupported architecture", [](const std::string& f) { set_config(f, "architectures", {"GPT2LMHeadModel"}); },
-       "config.json: unsupported architecture 'GPT2LMHeadModel' (phirun build converts: LlamaForCausalLM, "
-       "MistralForCausalLM, "
-       "Phi3ForCausalLM)"},
+       "config.json: unsupported architecture 'GPT2LMHeadModel' (phirun build converts: GemmaForCausalLM, "
+       "LlamaForCausalLM, "
+       "MistralForCausalLM, Phi3ForCausalLM, Qwen2ForCausalLM)"},
       {"missing key", [](const std::string& f) { set_config(f, "hidden_size", nullptr); },
        "config.json: key 'hidden_size' is missing"},
       {"mistyped key", [](const std::string& f) { set_config(f, "num_hidden_layers", "1"); },

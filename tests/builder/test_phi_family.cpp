@@ -74,16 +74,62 @@ double max_logit_difference(const Model& model, const nlohmann::json& prompt) {
   return worst;
 }
 
+// Compares a fixture's logits on every reference prompt and greedy steps (through the Generator,
+// with its multi-sequence KV cache and, for a window, a ring, and through a Session fed one token
+// at a time) with transformers'. Returns the position reached by the compared steps.
+size_t expect_matches_transformers(const std::string& name, const Model& model, const nlohmann::json& reference) {
+  for (const auto& prompt : reference["prompts"]) {
+    const double worst = max_logit_difference(model, prompt);
+    std::printf("[ measured ] %s: max |logit diff| %.3g over %zu positions\n", name.c_str(), worst,
+                prompt["ids"].size());
+    EXPECT_LE(worst, kLogitTolerance);
+  }
+  const auto& greedy = reference["greedy"];
+  const auto prompt = greedy["prompt_ids"].get<std::vector<int32_t>>();
+  const auto expected = greedy["sequence"].get<std::vector<int32_t>>();
+  const auto& gaps = greedy["step_gaps"];
+  GeneratorParams params;
+  params.kv_type = TensorType::F32;
+  params.max_length = int64_t(expected.size());
+  params.stop_token_ids_given = true;  // none: transformers ran without end ids
+  Generator generator(model, params);
+  generator.append_tokens(prompt);
+  SessionOptions options;
+  options.kv_type = TensorType::F32;
+  Session session(model, options);
+  std::span<const float> last = session.append(prompt);
+  size_t step = 0;
+  for (; step < gaps.size() && gaps[step].get<double>() >= kLogitTolerance; ++step) {
+    EXPECT_FALSE(generator.is_done());
+    if (generator.is_done()) break;
+    generator.generate_next_token();
+    const int32_t want = expected[prompt.size() + step];
+    EXPECT_EQ(generator.sequence(0).back(), want) << name << " Generator, step " << step;
+    const auto argmax = int32_t(std::max_element(last.begin(), last.end()) - last.begin());
+    EXPECT_EQ(argmax, want) << name << " Session, step " << step;
+    if (generator.sequence(0).back() != want || argmax != want) break;
+    last = session.append(std::span<const int32_t>(&want, 1));
+  }
+  std::printf("[ measured ] %s greedy: %zu of %zu steps compared (to position %zu)\n", name.c_str(), step, gaps.size(),
+              prompt.size() + step);
+  EXPECT_GE(step, gaps.size() / 2) << "too few steps clear the tolerance: the fixture no longer tests much";
+  return prompt.size() + step;
+}
+
+std::unique_ptr<Model> build_fixture_or_skip(const std::string& name, testing::TempDir& dir) {
+  std::unique_ptr<Model> model = build_fixture(name, dir);
+  if (!model && testing::model_is_required())
+    ADD_FAILURE() << "the default model is needed for SmolLM2's tokenizer.json";
+  return model;
+}
+
 class LongContext : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LongContext, LogitsAndGreedyIdsMatchTransformers) {
   const std::string name = GetParam();
   testing::TempDir dir;
-  const std::unique_ptr<Model> model = build_fixture(name, dir);
-  if (!model) {
-    if (testing::model_is_required()) FAIL() << "the default model is needed for SmolLM2's tokenizer.json";
-    GTEST_SKIP() << "the default model (for SmolLM2's tokenizer.json) is missing: run scripts/fetch-model.sh";
-  }
+  const std::unique_ptr<Model> model = build_fixture_or_skip(name, dir);
+  if (!model) GTEST_SKIP() << "the default model (for SmolLM2's tokenizer.json) is missing: run scripts/fetch-model.sh";
   const nlohmann::json reference = testing::fixture_reference(name);
   const ModelConfig& config = model->config();
   if (name.find("window") != std::string::npos) {
@@ -95,43 +141,35 @@ TEST_P(LongContext, LogitsAndGreedyIdsMatchTransformers) {
     EXPECT_LT(int64_t(reference["prompts"][0]["ids"].size()), config.rope_original_context);
     EXPECT_GT(int64_t(reference["prompts"][1]["ids"].size()), config.rope_original_context);
   }
-  for (const auto& prompt : reference["prompts"]) {
-    const double worst = max_logit_difference(*model, prompt);
-    EXPECT_LE(worst, kLogitTolerance);
-  }
-
-  // Greedy through the Generator (multi-sequence KV cache, a ring for the window) and through a
-  // Session fed one token at a time: both must follow transformers past the window / the switch.
-  const auto& greedy = reference["greedy"];
-  const auto prompt = greedy["prompt_ids"].get<std::vector<int32_t>>();
-  const auto expected = greedy["sequence"].get<std::vector<int32_t>>();
-  const auto& gaps = greedy["step_gaps"];
-  GeneratorParams params;
-  params.kv_type = TensorType::F32;
-  params.max_length = int64_t(expected.size());
-  params.stop_token_ids_given = true;  // none: transformers ran without end ids
-  Generator generator(*model, params);
-  generator.append_tokens(prompt);
-  SessionOptions options;
-  options.kv_type = TensorType::F32;
-  Session session(*model, options);
-  std::span<const float> last = session.append(prompt);
-  size_t step = 0;
-  for (; step < gaps.size() && gaps[step].get<double>() >= kLogitTolerance; ++step) {
-    ASSERT_FALSE(generator.is_done());
-    generator.generate_next_token();
-    const int32_t want = expected[prompt.size() + step];
-    ASSERT_EQ(generator.sequence(0).back(), want) << name << " Generator, step " << step;
-    const auto argmax = int32_t(std::max_element(last.begin(), last.end()) - last.begin());
-    ASSERT_EQ(argmax, want) << name << " Session, step " << step;
-    last = session.append(std::span<const int32_t>(&want, 1));
-  }
-  std::printf("[ measured ] %s greedy: %zu of %zu steps compared (to position %zu)\n", name.c_str(), step, gaps.size(),
-              prompt.size() + step);
-  EXPECT_GE(step, gaps.size() / 2) << "too few steps clear the tolerance: the fixture no longer tests much";
-  EXPECT_GT(int64_t(prompt.size() + step),
-            config.sliding_window > 0 ? config.sliding_window : config.rope_original_context)
+  const size_t reached = expect_matches_transformers(name, *model, reference);
+  EXPECT_GT(int64_t(reached), config.sliding_window > 0 ? config.sliding_window : config.rope_original_context)
       << "the compared steps must cross the window / the LongRoPE switch";
+}
+
+// Qwen2 (Q/K/V biases, RoPE on halves, `qwen2` GGUF) and Gemma (GeGLU, embedding scale, RMSNorm
+// weight + 1, head_dim from the config, `gemma` GGUF): the same comparison without a window or
+// LongRoPE.
+class Architecture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Architecture, LogitsAndGreedyIdsMatchTransformers) {
+  const std::string name = GetParam();
+  testing::TempDir dir;
+  const std::unique_ptr<Model> model = build_fixture_or_skip(name, dir);
+  if (!model) GTEST_SKIP() << "the default model (for SmolLM2's tokenizer.json) is missing: run scripts/fetch-model.sh";
+  const nlohmann::json reference = testing::fixture_reference(name);
+  const ModelConfig& config = model->config();
+  if (name.starts_with("qwen2")) {
+    EXPECT_EQ(config.architecture, "qwen2");
+    EXPECT_TRUE(config.qkv_bias);
+    EXPECT_EQ(config.sliding_window, 0) << "Qwen2's sliding_window is off without use_sliding_window";
+  }
+  if (name.starts_with("gemma")) {
+    EXPECT_EQ(config.architecture, "gemma");
+    EXPECT_TRUE(config.gelu_mlp);
+    EXPECT_EQ(config.head_dim, 256) << "head_dim comes from the config, not hidden / heads";
+    EXPECT_FLOAT_EQ(config.embedding_scale, std::sqrt(float(config.hidden_size)));
+  }
+  expect_matches_transformers(name, *model, reference);
 }
 
 // The ring: a Session's sliding-window cache holds window + 255 positions; 700 tokens fed as a
@@ -206,6 +244,14 @@ TEST(LongRopePolicy, ReprefillGivesTheLogitsOfAFreshPrefill) {
   EXPECT_LE(reprefill, kLogitTolerance);
   EXPECT_GT(keep, 100 * kLogitTolerance) << "the short-rotated cache should show";
 }
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Architecture, ::testing::Values("qwen2-tiny", "gemma-tiny"),
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           std::string text = param.param;
+                           for (char& c : text)
+                             if (c == '-') c = '_';
+                           return text;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LongContext,
                          ::testing::Values("phi3-window-tiny", "phi3-longrope-tiny", "phi4mini-longrope-tiny",

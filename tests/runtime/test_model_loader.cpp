@@ -212,7 +212,7 @@ std::vector<BadModel> bad_models() {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   return {
       {"unknown_architecture", override_key("general.architecture", GgufValue::of_string("gptj")),
-       "unsupported architecture 'gptj' (phirun runs: llama, phi3)"},
+       "unsupported architecture 'gptj' (phirun runs: llama, phi3, qwen2, gemma)"},
       {"missing_architecture", drop_key("general.architecture"),
        "required metadata key general.architecture is missing"},
       {"missing_block_count", drop_key("llama.block_count"), "required metadata key llama.block_count is missing"},
