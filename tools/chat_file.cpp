@@ -55,11 +55,15 @@ std::vector<ChatMessage> load_conversation(const std::string& path) {
   if (!in) fail(path, "cannot open the file");
   std::ostringstream text;
   text << in.rdbuf();
+  return parse_conversation(text.str(), path);
+}
+
+std::vector<ChatMessage> parse_conversation(const std::string& text, const std::string& path) {
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& parse_error) {
-    fail(path, std::string("not valid JSON: ") + parse_error.what());
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& json_error) {  // a syntax error, or a number past double's range
+    fail(path, std::string("not valid JSON: ") + json_error.what());
   }
   const nlohmann::json* list = &document;
   if (document.is_object()) {

@@ -17,5 +17,8 @@ void save_conversation(const std::string& path, const std::vector<ChatMessage>& 
 // Throws std::runtime_error("FILE: problem") for a missing file, bad JSON, or messages that are
 // not objects with a string "role" and a string "content".
 std::vector<ChatMessage> load_conversation(const std::string& path);
+// The same checks on a transcript already read; `path` names it in errors (the fuzz target's
+// entry point).
+std::vector<ChatMessage> parse_conversation(const std::string& text, const std::string& path);
 
 }  // namespace phirun::cli
