@@ -137,7 +137,15 @@ std::string detect_pre(const Json& pre) {
 // tokenizers >= 0.20 may write a merge as a pair ["a", "b"]; llama.cpp joins it with a space after
 // spelling spaces inside the parts as U+0120, which byte-level vocabularies already do.
 std::string merge_text(const Json& merge, const std::string& path) {
-  if (merge.is_string()) return merge.get<std::string>();
+  if (merge.is_string()) {
+    // Refused here as the runtime's loader would refuse the built file: two pieces, one space.
+    const std::string text = merge.get<std::string>();
+    const size_t space = text.find(' ');
+    if (space == std::string::npos || space == 0 || space + 1 == text.size() ||
+        text.find(' ', space + 1) != std::string::npos)
+      fail(path, "merge '" + text + "' is not of the form \"left right\"");
+    return text;
+  }
   if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string())
     return replace_all(merge[0].get<std::string>(), " ", "\xc4\xa0") + " " +
            replace_all(merge[1].get<std::string>(), " ", "\xc4\xa0");

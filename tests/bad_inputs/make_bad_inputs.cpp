@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}})");
   tokenizer("tok-bad-merge", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [42]},
     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}})");
+  tokenizer("tok-merge-no-space", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["ab"]},
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}})");
   fs::create_directories(g_folder / "tok-missing");
 
   // /load transcripts.
