@@ -132,9 +132,11 @@ TEST(ThreadsChurn, GeneratorsMadeAndFreedOnSeveralThreadsRaceNothingAndKeepMemor
   ASSERT_GT(baseline.load(), 0);
   // Generous: a leak of one tiny-model generator a round (its KV cache and buffers, tens of KB)
   // over the thousands of rounds a Release run makes grows far past it. ASan's quarantine holds
-  // up to 256 MiB of freed blocks, so under ASan the bound is its leak check, not RSS.
+  // up to 256 MiB of freed blocks, plus their shadow and the allocator's regions (measured: 293
+  // MiB of growth over 6,359 rounds), so under ASan the bound is loose and its leak check is the
+  // real test.
 #if defined(__SANITIZE_ADDRESS__)
-  constexpr int64_t kAllowedGrowth = int64_t(320) << 20;
+  constexpr int64_t kAllowedGrowth = int64_t(640) << 20;
 #else
   constexpr int64_t kAllowedGrowth = int64_t(32) << 20;
 #endif
