@@ -118,18 +118,23 @@ void block_float_tile(const uint8_t* panel, int64_t blocks, const FloatRows& x, 
   for (int t = 0; t < T; ++t) store_rows<V>(y + (t0 + t) * y_stride, acc[t], valid);
 }
 
+// Runs the one tile of the `left` (< kSize + 1) remaining rows, sized at compile time.
+template <int kSize, class Tile>
+void remainder_tile(int64_t left, int64_t t, Tile& tile) {
+  if constexpr (kSize >= 1) {
+    if (left == kSize)
+      tile(std::integral_constant<int, kSize>{}, t);
+    else
+      remainder_tile<kSize - 1>(left, t, tile);
+  }
+}
+
 // Runs tiles of kTile rows over [t_begin, t_end), then one tile of the remainder.
 template <int kTile, class Tile>
 void for_tiles(int64_t t_begin, int64_t t_end, Tile&& tile) {
   int64_t t = t_begin;
   for (; t + kTile <= t_end; t += kTile) tile(std::integral_constant<int, kTile>{}, t);
-  const int64_t left = t_end - t;
-  if constexpr (kTile > 3)
-    if (left == 3) tile(std::integral_constant<int, 3>{}, t);
-  if constexpr (kTile > 2)
-    if (left == 2) tile(std::integral_constant<int, 2>{}, t);
-  if constexpr (kTile > 1)
-    if (left == 1) tile(std::integral_constant<int, 1>{}, t);
+  remainder_tile<kTile - 1>(t_end - t, t, tile);
 }
 
 template <class V, class Fmt, bool kSplit>

@@ -18,6 +18,9 @@ struct Avx512Simd {
   using F = __m512;                     // 16 x float
   static constexpr int kInt8Tile = 4;   // activation rows per register tile, int8 kernels
   static constexpr int kFloatTile = 4;  // activation rows per register tile, float kernels
+  // Float kernels on pairs of panels: 2 panels x 3 rows x 4 chains = 24 accumulators.
+  static constexpr int kFloatPanels = 2;
+  static constexpr int kFloatPairTile = 3;
 
   static I load(const uint8_t* p) { return _mm512_loadu_si512(p); }
   static I low_nibbles(I v) { return _mm512_and_si512(v, _mm512_set1_epi8(0x0f)); }

@@ -21,6 +21,8 @@ struct NeonSimd {
   };
   static constexpr int kInt8Tile = 2;
   static constexpr int kFloatTile = 1;
+  static constexpr int kFloatPanels = 1;  // panels per register tile, float kernels
+  static constexpr int kFloatPairTile = 1;
 
   template <class Op>
   static I map(I a, Op op) {
