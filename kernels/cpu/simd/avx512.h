@@ -14,9 +14,11 @@ namespace {
 
 template <bool kVnni>
 struct Avx512Simd {
-  using I = __m512i;                    // 16 x int32 (or 64 bytes)
-  using F = __m512;                     // 16 x float
-  static constexpr int kInt8Tile = 4;   // activation rows per register tile, int8 kernels
+  using I = __m512i;                   // 16 x int32 (or 64 bytes)
+  using F = __m512;                    // 16 x float
+  static constexpr int kInt8Tile = 4;  // activation rows per register tile, int8 kernels
+  // Int8 kernels in prefill on pairs of panels: 2 panels x 3 rows (x 2 planes when split).
+  static constexpr int kInt8PairTile = 3;
   static constexpr int kFloatTile = 4;  // activation rows per register tile, float kernels
   // Float kernels on pairs of panels: 2 panels x 3 rows x 4 chains = 24 accumulators.
   static constexpr int kFloatPanels = 2;
