@@ -73,9 +73,10 @@ void float_gemm(const MatrixView& w, const FloatRows& x, int64_t n_rows, float* 
     const int64_t r1 = std::min(n_rows, r0 + kRowBlock);
     int64_t p = panel_begin;
     // Pairs of panels (only the second can be the matrix's short last panel), then one alone.
-    // F32 has no conversion to share and measured slower in pairs (more load traffic per FMA).
+    // F32 has no conversion to share and measured slower in pairs (more load traffic per FMA);
+    // decode (fewer rows than a pair tile) measured slower end to end too: pairs only in prefill.
     if constexpr (V::kFloatPanels == 2 && kType != TensorType::F32) {
-      for (; p + 2 <= panel_end; p += 2) {
+      for (; r1 - r0 >= V::kFloatPairTile && p + 2 <= panel_end; p += 2) {
         for_tiles<V::kFloatPairTile>(r0, r1, [&](auto tile, int64_t t0) {
           float_tile<V, kType, 2, decltype(tile)::value>(base + p * stride, stride, w.cols, x, t0, y + p * kPanelRows,
                                                          y_stride, valid_rows(p + 1));
