@@ -43,7 +43,9 @@ class DeviceBuffer {
     return static_cast<T*>(data_);
   }
 
-  // Synchronous copies of `bytes` (at most bytes()) from and to host memory.
+  // Synchronous copies of `bytes` (at most bytes()) from and to host memory, on the legacy
+  // default stream: they do not wait for work queued on a CudaStream (non-blocking), so
+  // synchronize that stream first.
   void upload(const void* host, size_t bytes);
   void download(void* host, size_t bytes) const;
   // Grows to at least `bytes` (contents not kept); never shrinks.
