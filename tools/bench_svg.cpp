@@ -14,8 +14,8 @@ namespace phirun::cli {
 
 namespace {
 
-constexpr double kWidth = 960, kHeight = 660;
-constexpr double kLeft = 90, kRight = 930, kTop = 130, kBottom = 580;
+constexpr double kWidth = 960, kPlotHeight = 450;
+constexpr double kLeft = 90, kRight = 930;
 constexpr double kColumn = 70;     // width of the reference and not-measured columns
 constexpr double kMaxRadius = 24;  // the largest file's point
 const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
@@ -43,6 +43,21 @@ std::string format(const char* pattern, double value) {
   return text;
 }
 
+// Splits a " | "-separated facts line into lines of at most about `width` characters.
+std::vector<std::string> wrap(const std::string& line, size_t width) {
+  std::vector<std::string> lines(1);
+  size_t start = 0;
+  while (start <= line.size()) {
+    size_t end = line.find(" | ", start);
+    const std::string part = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!lines.back().empty() && lines.back().size() + 3 + part.size() > width) lines.emplace_back();
+    lines.back() += (lines.back().empty() ? "" : " | ") + part;
+    if (end == std::string::npos) break;
+    start = end + 3;
+  }
+  return lines;
+}
+
 double nice_step(double range) {  // 1, 2 or 5 times a power of ten, about range / 6
   const double raw = range / 6, power = std::pow(10.0, std::floor(std::log10(raw)));
   for (double m : {1.0, 2.0, 5.0})
@@ -63,6 +78,12 @@ struct Box {
 }  // namespace
 
 std::string report_svg(const PrecisionReport& r) {
+  std::vector<std::string> fact_lines;
+  std::istringstream facts(header_lines(r, ""));
+  for (std::string line; std::getline(facts, line);)
+    for (const std::string& part : wrap(line, 150)) fact_lines.push_back(part);
+  const double legend_y = 48 + 15 * double(fact_lines.size()) + 8;
+  const double top = legend_y + 22, bottom = top + kPlotHeight, height = bottom + 80;
   std::vector<const PrecisionRow*> rows;
   uint64_t largest = 1;
   double top_rate = 0, min_kld = 1e300, max_kld = 0;
@@ -90,25 +111,23 @@ std::string report_svg(const PrecisionReport& r) {
   const double axis_x0 = kLeft + kColumn + 20, axis_x1 = kRight - (unmeasured ? kColumn + 20 : 10);
   const double y_step = nice_step(top_rate > 0 ? top_rate * 1.08 : 1);
   const double y_max = std::ceil((top_rate > 0 ? top_rate * 1.08 : 1) / y_step) * y_step;
-  auto y_of = [&](double rate) { return kBottom - (kBottom - kTop) * rate / y_max; };
+  auto y_of = [&](double rate) { return bottom - (bottom - top) * rate / y_max; };
   auto x_of_kld = [&](double kld) {
     return axis_x0 + (axis_x1 - axis_x0) * (std::log10(kld) - decade_lo) / (decade_hi - decade_lo);
   };
 
   std::ostringstream svg;
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << kHeight
-      << "\" viewBox=\"0 0 " << kWidth << ' ' << kHeight << "\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n"
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << height
+      << "\" viewBox=\"0 0 " << kWidth << ' ' << height << "\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       << "<text x=\"" << kWidth / 2 << "\" y=\"26\" font-size=\"18\" font-weight=\"bold\" text-anchor=\"middle\">"
       << "phirun bench --precisions: decode speed against quality loss</text>\n";
-  std::istringstream facts(header_lines(r, ""));
-  double fact_y = 48;
-  for (std::string line; std::getline(facts, line); fact_y += 15)
-    svg << "<text x=\"20\" y=\"" << fact_y << "\" font-size=\"10.5\" fill=\"#333\">" << escape(line) << "</text>\n";
+  for (size_t i = 0; i < fact_lines.size(); ++i)
+    svg << "<text x=\"20\" y=\"" << 48 + 15 * double(i) << "\" font-size=\"10.5\" fill=\"#333\">"
+        << escape(fact_lines[i]) << "</text>\n";
 
   // Legend: a colour per thread count, the two shapes, what the area means.
   double legend_x = 20;
-  const double legend_y = fact_y + 8;
   for (size_t i = 0; i < thread_counts.size(); ++i) {
     svg << "<circle cx=\"" << legend_x + 6 << "\" cy=\"" << legend_y - 4 << "\" r=\"6\" fill=\"" << kColors[i % 6]
         << "\" fill-opacity=\"0.6\"/><text x=\"" << legend_x + 16 << "\" y=\"" << legend_y << "\" font-size=\"12\">"
@@ -126,36 +145,36 @@ std::string report_svg(const PrecisionReport& r) {
   if (log_axis)
     for (double d = decade_lo; d < decade_hi; ++d)
       for (int m = 1; m <= 9; ++m)
-        svg << "<line x1=\"" << x_of_kld(m * std::pow(10, d)) << "\" y1=\"" << kTop << "\" x2=\""
-            << x_of_kld(m * std::pow(10, d)) << "\" y2=\"" << kBottom << "\"" << (m == 1 ? " stroke=\"#bbb\"" : "")
+        svg << "<line x1=\"" << x_of_kld(m * std::pow(10, d)) << "\" y1=\"" << top << "\" x2=\""
+            << x_of_kld(m * std::pow(10, d)) << "\" y2=\"" << bottom << "\"" << (m == 1 ? " stroke=\"#bbb\"" : "")
             << "/>\n";
-  svg << "</g>\n<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << kRight - kLeft << "\" height=\""
-      << kBottom - kTop << "\" fill=\"none\" stroke=\"#333\"/>\n";
-  svg << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << kColumn << "\" height=\"" << kBottom - kTop
+  svg << "</g>\n<rect x=\"" << kLeft << "\" y=\"" << top << "\" width=\"" << kRight - kLeft << "\" height=\""
+      << bottom - top << "\" fill=\"none\" stroke=\"#333\"/>\n";
+  svg << "<rect x=\"" << kLeft << "\" y=\"" << top << "\" width=\"" << kColumn << "\" height=\"" << bottom - top
       << "\" fill=\"#f3f3f3\" stroke=\"#999\"/>\n";
   if (unmeasured)
-    svg << "<rect x=\"" << kRight - kColumn << "\" y=\"" << kTop << "\" width=\"" << kColumn << "\" height=\""
-        << kBottom - kTop << "\" fill=\"#f3f3f3\" stroke=\"#999\"/>\n";
+    svg << "<rect x=\"" << kRight - kColumn << "\" y=\"" << top << "\" width=\"" << kColumn << "\" height=\""
+        << bottom - top << "\" fill=\"#f3f3f3\" stroke=\"#999\"/>\n";
   for (double v = 0; v <= y_max + y_step / 2; v += y_step)
     svg << "<text x=\"" << kLeft - 8 << "\" y=\"" << y_of(v) + 4 << "\" font-size=\"12\" text-anchor=\"end\">"
         << format(y_step < 1 ? "%.1f" : "%.0f", v) << "</text>\n";
   if (log_axis)
     for (double d = decade_lo; d <= decade_hi; ++d)
-      svg << "<text x=\"" << x_of_kld(std::pow(10, d)) << "\" y=\"" << kBottom + 20
+      svg << "<text x=\"" << x_of_kld(std::pow(10, d)) << "\" y=\"" << bottom + 20
           << "\" font-size=\"12\" text-anchor=\"middle\">10<tspan dy=\"-6\" font-size=\"9\">" << format("%.0f", d)
           << "</tspan></text>\n";
-  svg << "<text x=\"" << kLeft + kColumn / 2 << "\" y=\"" << kBottom + 18
+  svg << "<text x=\"" << kLeft + kColumn / 2 << "\" y=\"" << bottom + 18
       << "\" font-size=\"11\" text-anchor=\"middle\">reference</text><text x=\"" << kLeft + kColumn / 2 << "\" y=\""
-      << kBottom + 31 << "\" font-size=\"11\" text-anchor=\"middle\">(KLD 0)</text>\n";
+      << bottom + 31 << "\" font-size=\"11\" text-anchor=\"middle\">(KLD 0)</text>\n";
   if (unmeasured)
-    svg << "<text x=\"" << kRight - kColumn / 2 << "\" y=\"" << kBottom + 18
+    svg << "<text x=\"" << kRight - kColumn / 2 << "\" y=\"" << bottom + 18
         << "\" font-size=\"11\" text-anchor=\"middle\">KLD not</text><text x=\"" << kRight - kColumn / 2 << "\" y=\""
-        << kBottom + 31 << "\" font-size=\"11\" text-anchor=\"middle\">measured</text>\n";
-  svg << "<text x=\"" << (axis_x0 + axis_x1) / 2 << "\" y=\"" << kBottom + 52
+        << bottom + 31 << "\" font-size=\"11\" text-anchor=\"middle\">measured</text>\n";
+  svg << "<text x=\"" << (axis_x0 + axis_x1) / 2 << "\" y=\"" << bottom + 52
       << "\" font-size=\"13\" text-anchor=\"middle\">"
       << (log_axis ? "KL divergence against " + escape(r.reference_precision) + " (mean nats per token, log scale)"
                    : std::string("KL divergence not measured (no --ppl-file)"))
-      << "</text>\n<text transform=\"translate(24," << (kTop + kBottom) / 2
+      << "</text>\n<text transform=\"translate(24," << (top + bottom) / 2
       << ") rotate(-90)\" font-size=\"13\" text-anchor=\"middle\">decode tokens/s (median of " << r.runs << " runs, "
       << r.decode_tokens << " tokens)</text>\n";
 
@@ -219,7 +238,7 @@ std::string report_svg(const PrecisionReport& r) {
     svg << "<text x=\"" << x0 << "\" y=\"" << y << "\" font-size=\"11.5\">" << escape(p.label) << "</text>\n";
   }
   if (points.empty())
-    svg << "<text x=\"" << (kLeft + kRight) / 2 << "\" y=\"" << (kTop + kBottom) / 2
+    svg << "<text x=\"" << (kLeft + kRight) / 2 << "\" y=\"" << (top + bottom) / 2
         << "\" font-size=\"14\" text-anchor=\"middle\">no decode speed measured (-n 0)</text>\n";
   svg << "</svg>\n";
   return svg.str();

@@ -3,6 +3,8 @@
 // count: size, bits per weight, load time, peak RSS, prefill and decode tokens/s, time to first
 // token, the fraction of the memory roofline decode reached, and with --ppl-file perplexity and KL
 // divergence against the highest precision asked for. Writes a table, JSON, CSV and SVG.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -43,8 +45,13 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 // Resets the kernel's peak-RSS mark (Linux >= 4.0), so each model's peak is its own; false when
-// the kernel refuses, and the peak is then the process's since it started.
+// the kernel refuses, and the peak is then the process's since it started. The mark restarts at
+// the current RSS, so the heap that earlier models and perplexity freed goes back to the system
+// first (glibc keeps it otherwise, and a 92 MB model would show the 500 MB of an earlier one).
 bool reset_peak_rss() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
   std::ofstream out("/proc/self/clear_refs");
   out << "5";
   out.flush();
@@ -280,6 +287,7 @@ int bench_precisions_command(int argc, char** argv) {
         row.bits_per_weight = 8.0 * double(file_bytes) / double(std::max<int64_t>(built.parameters, 1));
         row.bytes_per_token = bytes_per_token(*model);
         measure_speed(*model, session_options(flags), prompt_tokens, decode_tokens, runs, progress, row);
+        row.peak_rss_bytes = peak_rss_bytes();  // of the load and speed runs; perplexity's buffers are its own
         // Perplexity once per precision (it does not depend on threads), at the most threads.
         if (!ppl_text.empty() && threads == max_threads) {
           progress.next();
@@ -293,7 +301,6 @@ int bench_precisions_command(int argc, char** argv) {
           report.ppl_context = options.context;
           quality = compute_perplexity(*model, ppl_text, ppl_file, options);
         }
-        row.peak_rss_bytes = peak_rss_bytes();
         model.reset();
         report.rows.push_back(row);
       }
