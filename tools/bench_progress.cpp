@@ -2,6 +2,7 @@
 // about 2:10 left". The estimate learns from the steps already finished, per kind of step.
 #include "tools/bench_progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,7 +30,7 @@ void BenchProgress::next() {
   step_start_ = now;
   if (current_ < plan_.size()) ++current_;
   if (terminal_) {
-    tick();
+    draw();
   } else {
     std::fprintf(out_, "phirun: %s\n", status_line().c_str());
     std::fflush(out_);
@@ -37,8 +38,17 @@ void BenchProgress::next() {
 }
 
 void BenchProgress::tick() {
-  if (!terminal_ || current_ == 0) return;
-  std::fprintf(out_, "\r\033[K%s", status_line().c_str());
+  if (terminal_ && current_ > 0 && Clock::now() - last_draw_ > std::chrono::milliseconds(100)) draw();
+}
+
+void BenchProgress::draw() {
+  last_draw_ = Clock::now();
+  // Cut to the terminal's width: a wrapped line could not be redrawn in place.
+  std::string line = status_line();
+  winsize size{};
+  if (::ioctl(::fileno(out_), TIOCGWINSZ, &size) == 0 && size.ws_col > 1 && line.size() >= size.ws_col)
+    line.resize(size.ws_col - 1);
+  std::fprintf(out_, "\r\033[K%s", line.c_str());
   std::fflush(out_);
   drawn_ = true;
 }
@@ -47,7 +57,7 @@ void BenchProgress::note(const std::string& line) {
   if (drawn_) std::fprintf(out_, "\r\033[K");
   std::fprintf(out_, "phirun: %s\n", line.c_str());
   drawn_ = false;
-  tick();
+  if (terminal_ && current_ > 0) draw();
 }
 
 void BenchProgress::finish() {

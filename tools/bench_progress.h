@@ -19,7 +19,7 @@ class BenchProgress {
   explicit BenchProgress(std::vector<Step> plan, std::FILE* out = stderr);
 
   void next();                         // the next step of the plan starts
-  void tick();                         // redraws the terminal line (elapsed time moves on)
+  void tick();                         // redraws the terminal line, at most 10 times a second
   void note(const std::string& line);  // a line of its own above the bar
   void finish();                       // the last step ended: the bar line is closed
 
@@ -29,6 +29,7 @@ class BenchProgress {
 
  private:
   std::string status_line() const;
+  void draw();
   using Clock = std::chrono::steady_clock;
 
   std::vector<Step> plan_;
@@ -36,7 +37,7 @@ class BenchProgress {
   std::FILE* out_;
   bool terminal_;
   size_t current_ = 0;  // 1-based index of the running step; 0 before the first
-  Clock::time_point start_ = Clock::now(), step_start_ = start_;
+  Clock::time_point start_ = Clock::now(), step_start_ = start_, last_draw_ = start_;
   bool drawn_ = false;
 };
 
