@@ -1,8 +1,10 @@
 // Read bandwidth by summing 64-bit words of a 512 MiB buffer (16x the 32 MiB L3 of a typical
-// server part, so nearly every byte comes from DRAM), split into one contiguous part per thread.
-// Plain C++: the compiler vectorises the sum with the build's ISA; four accumulators keep the loads
-// independent so the loop waits on memory, not on the adds.
+// server part, so nearly every byte comes from DRAM; less on a machine under 2 GiB), split into
+// one contiguous part per thread. Plain C++: the compiler vectorises the sum with the build's ISA;
+// four accumulators keep the loads independent so the loop waits on memory, not on the adds.
 #include "tools/memory_bandwidth.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,8 +16,13 @@ namespace phirun::cli {
 
 namespace {
 
-constexpr size_t kBufferBytes = size_t(512) << 20;
 constexpr int kPasses = 5;
+
+// 512 MiB, or a quarter of the memory on a small machine, so the probe never strains it.
+size_t buffer_bytes() {
+  const uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGE_SIZE));
+  return size_t(std::min<uint64_t>(uint64_t(512) << 20, memory / 4)) & ~size_t(4095);
+}
 
 uint64_t sum_words(const uint64_t* words, size_t count) {
   uint64_t a = 0, b = 0, c = 0, d = 0;
@@ -35,7 +42,7 @@ uint64_t sum_words(const uint64_t* words, size_t count) {
 double measure_read_bandwidth(int threads) {
   threads = std::max(threads, 1);
   // Distinct values, written once: the pages are real (not the shared zero page) before timing.
-  std::vector<uint64_t> buffer(kBufferBytes / sizeof(uint64_t));
+  std::vector<uint64_t> buffer(buffer_bytes() / sizeof(uint64_t));
   for (size_t i = 0; i < buffer.size(); ++i) buffer[i] = i;
   const size_t part = buffer.size() / size_t(threads);
   std::vector<uint64_t> sums(static_cast<size_t>(threads));
@@ -57,7 +64,8 @@ double measure_read_bandwidth(int threads) {
 }
 
 std::string read_bandwidth_method() {
-  return "sum of a 512 MiB buffer, one contiguous part per thread, best of 5 passes";
+  return "sum of a " + std::to_string(buffer_bytes() >> 20) + " MiB buffer, one contiguous part per thread, best of " +
+         std::to_string(kPasses) + " passes";
 }
 
 }  // namespace phirun::cli
