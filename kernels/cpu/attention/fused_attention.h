@@ -35,13 +35,34 @@ void attend_run(OnlineSoftmax<V, kVectors>& state, int64_t n_positions, const ui
   alignas(64) float scores[kAttentionChunk];
   for (int64_t p0 = 0; p0 < n_positions; p0 += kAttentionChunk) {
     const int64_t n = std::min(kAttentionChunk, n_positions - p0);
-    float chunk_max = -INFINITY;
-    for (int64_t j = 0; j < n; ++j) {
+    auto key_products = [&](int64_t j) {  // per lane partial sums of q · key j
       const uint8_t* key = keys + (p0 + j) * kRowBytes;
       F s = V::mul(q[0], V::load_f16(key));
       for (int i = 1; i < kVectors; ++i) s = V::fma(q[i], V::load_f16(key + 32 * i), s);
-      scores[j] = V::reduce_add(s);
-      chunk_max = std::max(chunk_max, scores[j]);
+      return s;
+    };
+    float chunk_max = -INFINITY;
+    if constexpr (requires(const F* v) { V::sum16(v); }) {
+      // 16 keys at a time, their sums reduced together; missing keys of the last group are zeros
+      // (never read past the cache), their scores overwritten by -inf below.
+      for (int64_t j0 = 0; j0 < n; j0 += 16) {
+        F products[16];
+        if (j0 + 16 <= n) {
+          for (int j = 0; j < 16; ++j) products[j] = key_products(j0 + j);
+        } else {
+          for (int j = 0; j < 16; ++j) products[j] = j0 + j < n ? key_products(j0 + j) : V::zero();
+        }
+        V::store(scores + j0, V::sum16(products));
+      }
+      for (int64_t j = n; j < (n + 15) / 16 * 16; ++j) scores[j] = -INFINITY;
+      F maxima = V::loadu(scores);
+      for (int64_t j = 16; j < n; j += 16) maxima = V::max(maxima, V::loadu(scores + j));
+      chunk_max = V::reduce_max(maxima);
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        scores[j] = V::reduce_add(key_products(j));
+        chunk_max = std::max(chunk_max, scores[j]);
+      }
     }
     const float new_max = std::max(running_max, chunk_max);
     if (new_max > running_max && running_max != -INFINITY) {
@@ -52,12 +73,27 @@ void attend_run(OnlineSoftmax<V, kVectors>& state, int64_t n_positions, const ui
     running_max = new_max;
     for (int64_t j = n; j < (n + 15) / 16 * 16; ++j) scores[j] = -INFINITY;
     for (int64_t j = 0; j < n; j += 16) V::store(scores + j, V::exp(V::add(V::loadu(scores + j), V::splatf(-new_max))));
-    for (int64_t j = 0; j < n; ++j) {
-      total += scores[j];
-      const F weight = V::splatf(scores[j]);
-      const uint8_t* value = values + (p0 + j) * kRowBytes;
-      for (int i = 0; i < kVectors; ++i) acc[i] = V::fma(weight, V::load_f16(value + 32 * i), acc[i]);
+    // The chunk's weights summed as vectors, then its values in two interleaved accumulator sets
+    // (even and odd positions): one set alone waits on the FMA latency at every position.
+    F weights = V::zero();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) weights = V::add(weights, V::loadu(scores + j));
+    float chunk_total = V::reduce_add(weights);
+    for (; j < n; ++j) chunk_total += scores[j];
+    total += chunk_total;
+    F odd[kVectors];
+    for (int i = 0; i < kVectors; ++i) odd[i] = V::zero();
+    auto add_value = [&](F* into, int64_t position) {
+      const F weight = V::splatf(scores[position]);
+      const uint8_t* value = values + (p0 + position) * kRowBytes;
+      for (int i = 0; i < kVectors; ++i) into[i] = V::fma(weight, V::load_f16(value + 32 * i), into[i]);
+    };
+    for (j = 0; j + 2 <= n; j += 2) {
+      add_value(acc, j);
+      add_value(odd, j + 1);
     }
+    if (j < n) add_value(acc, j);
+    for (int i = 0; i < kVectors; ++i) acc[i] = V::add(acc[i], odd[i]);
   }
 }
 

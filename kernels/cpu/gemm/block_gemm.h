@@ -78,6 +78,63 @@ void block_int8_tile(const uint8_t* panel, int64_t blocks, const Int8Rows& x, in
   for (int t = 0; t < T; ++t) store_rows<V>(y + (t0 + t) * y_stride, acc[t], valid);
 }
 
+// The same over two adjacent panels (32 weight rows): each activation broadcast feeds both
+// panels' dots. Every output is computed exactly as by block_int8_tile.
+template <class V, class Fmt, int T, bool kSplit>
+void block_int8_pair_tile(const uint8_t* panel, int64_t panel_stride, int64_t blocks, const Int8Rows& x, int64_t t0,
+                          float* y, int64_t y_stride, int64_t valid_last) {
+  using I = typename V::I;
+  using F = typename V::F;
+  F acc[T][2];
+  for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = V::zero();
+  const int64_t step = panel_step_bytes(Fmt::kType);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block0 = panel + b * step;
+    const uint8_t* block1 = block0 + panel_stride;
+    I dot[T][2];
+    [[maybe_unused]] I dot_lo[T][2];
+    const int8_t* xq[T];
+    [[maybe_unused]] const int8_t* xl[T];
+    for (int t = 0; t < T; ++t) {
+      const int64_t index = (t0 + t) * (x.k / 32) + b;
+      xq[t] = x.q + (t0 + t) * x.k + 32 * b;
+      if constexpr (kSplit) {
+        dot[t][0] = dot[t][1] = V::splat(0);
+        dot_lo[t][0] = dot_lo[t][1] = V::splat(x.offset[index]);
+        xl[t] = x.lo + (t0 + t) * x.k + 32 * b;
+      } else {
+        dot[t][0] = dot[t][1] = V::splat(x.offset[index]);
+      }
+    }
+    Fmt::template for_each_int8_pair<V>(block0 + Fmt::kCodesOffset, block1 + Fmt::kCodesOffset,
+                                        [&](I w0, I w1, int x_offset) {
+                                          for (int t = 0; t < T; ++t) {
+                                            dot[t][0] = Fmt::template dot4<V>(dot[t][0], w0, xq[t] + x_offset);
+                                            dot[t][1] = Fmt::template dot4<V>(dot[t][1], w1, xq[t] + x_offset);
+                                            if constexpr (kSplit) {
+                                              dot_lo[t][0] = Fmt::template dot4<V>(dot_lo[t][0], w0, xl[t] + x_offset);
+                                              dot_lo[t][1] = Fmt::template dot4<V>(dot_lo[t][1], w1, xl[t] + x_offset);
+                                            }
+                                          }
+                                        });
+    for (int q = 0; q < 2; ++q) {
+      const uint8_t* block = q == 0 ? block0 : block1;
+      const F d = V::load_f16(block);
+      for (int t = 0; t < T; ++t) {
+        if constexpr (kSplit) dot[t][q] = V::add(V::shift_left8(dot[t][q]), dot_lo[t][q]);
+        const int64_t index = (t0 + t) * (x.k / 32) + b;
+        acc[t][q] = V::fma(V::to_float(dot[t][q]), V::mul(d, V::splatf(x.scale[index])), acc[t][q]);
+        if constexpr (Fmt::kHasMin)
+          acc[t][q] = V::fma(V::load_f16(block + 32), V::splatf(x.scaled_sum[index]), acc[t][q]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    store_rows<V>(y + (t0 + t) * y_stride, acc[t][0], kPanelRows);
+    store_rows<V>(y + (t0 + t) * y_stride + kPanelRows, acc[t][1], valid_last);
+  }
+}
+
 template <class V, class Fmt, int T>
 void block_float_tile(const uint8_t* panel, int64_t blocks, const FloatRows& x, int64_t t0, float* y, int64_t y_stride,
                       int64_t valid) {
@@ -118,18 +175,23 @@ void block_float_tile(const uint8_t* panel, int64_t blocks, const FloatRows& x, 
   for (int t = 0; t < T; ++t) store_rows<V>(y + (t0 + t) * y_stride, acc[t], valid);
 }
 
+// Runs the one tile of the `left` (< kSize + 1) remaining rows, sized at compile time.
+template <int kSize, class Tile>
+void remainder_tile(int64_t left, int64_t t, Tile& tile) {
+  if constexpr (kSize >= 1) {
+    if (left == kSize)
+      tile(std::integral_constant<int, kSize>{}, t);
+    else
+      remainder_tile<kSize - 1>(left, t, tile);
+  }
+}
+
 // Runs tiles of kTile rows over [t_begin, t_end), then one tile of the remainder.
 template <int kTile, class Tile>
 void for_tiles(int64_t t_begin, int64_t t_end, Tile&& tile) {
   int64_t t = t_begin;
   for (; t + kTile <= t_end; t += kTile) tile(std::integral_constant<int, kTile>{}, t);
-  const int64_t left = t_end - t;
-  if constexpr (kTile > 3)
-    if (left == 3) tile(std::integral_constant<int, 3>{}, t);
-  if constexpr (kTile > 2)
-    if (left == 2) tile(std::integral_constant<int, 2>{}, t);
-  if constexpr (kTile > 1)
-    if (left == 1) tile(std::integral_constant<int, 1>{}, t);
+  remainder_tile<kTile - 1>(t_end - t, t, tile);
 }
 
 template <class V, class Fmt, bool kSplit>
@@ -139,7 +201,21 @@ void block_int8_gemm_rows(const MatrixView& w, const Int8Rows& x, int64_t n_rows
   const auto* base = static_cast<const uint8_t*>(w.data);
   for (int64_t r0 = 0; r0 < n_rows; r0 += kRowBlock) {
     const int64_t r1 = std::min(n_rows, r0 + kRowBlock);
-    for (int64_t p = panel_begin; p < panel_end; ++p) {
+    int64_t p = panel_begin;
+    // Prefill: pairs of panels (only the second can be the short last one), then one alone.
+    if constexpr (V::kInt8PairTile > 0) {
+      if (r1 - r0 >= V::kInt8PairTile) {
+        const int64_t stride = blocks * panel_step_bytes(Fmt::kType);
+        for (; p + 2 <= panel_end; p += 2) {
+          const int64_t valid_last = std::min<int64_t>(kPanelRows, w.rows - (p + 1) * kPanelRows);
+          for_tiles<V::kInt8PairTile>(r0, r1, [&](auto tile, int64_t t0) {
+            block_int8_pair_tile<V, Fmt, decltype(tile)::value, kSplit>(base + p * stride, stride, blocks, x, t0,
+                                                                        y + p * kPanelRows, y_stride, valid_last);
+          });
+        }
+      }
+    }
+    for (; p < panel_end; ++p) {
       const uint8_t* panel = base + p * blocks * panel_step_bytes(Fmt::kType);
       const int64_t valid = std::min<int64_t>(kPanelRows, w.rows - p * kPanelRows);
       for_tiles<V::kInt8Tile>(r0, r1, [&](auto tile, int64_t t0) {

@@ -19,35 +19,47 @@ typename V::F load_column(const uint8_t* p) {
   if constexpr (kType == TensorType::BF16) return V::load_bf16(p);
 }
 
-template <class V, TensorType kType, int T>
-void float_tile(const uint8_t* panel, int64_t k, const FloatRows& x, int64_t t0, float* y, int64_t y_stride,
-                int64_t valid) {
+// P adjacent panels (16 P weight rows) by T activation rows: each activation broadcast feeds P
+// FMAs and each weight vector T, so loads and F16/BF16 conversions are shared by more FMAs.
+template <class V, TensorType kType, int P, int T>
+void float_tile(const uint8_t* panel, int64_t panel_stride, int64_t k, const FloatRows& x, int64_t t0, float* y,
+                int64_t y_stride, int64_t valid_last) {
   using F = typename V::F;
   // Enough independent FMAs in flight to hide latency; the same for every tile size, so that a
-  // row's result does not depend on how many rows are computed with it (batched sequences).
+  // row's result does not depend on how many rows or panels are computed with it (batched
+  // sequences, thread splits): each output sums k = c mod kChains in chain c, then the chains.
   constexpr int kChains = 4;
   constexpr int64_t kStep = 2 * kPanelRows * (kType == TensorType::F32 ? 2 : 1);
-  F acc[T][kChains];
+  F acc[T][P][kChains];
   const float* xr[T];
   for (int t = 0; t < T; ++t) {
     xr[t] = x.x + (t0 + t) * x.k;
-    for (int c = 0; c < kChains; ++c) acc[t][c] = V::zero();
+    for (int q = 0; q < P; ++q)
+      for (int c = 0; c < kChains; ++c) acc[t][q][c] = V::zero();
   }
   int64_t i = 0;
   for (; i + kChains <= k; i += kChains) {
     for (int c = 0; c < kChains; ++c) {
-      const F w = load_column<V, kType>(panel + (i + c) * kStep);
-      for (int t = 0; t < T; ++t) acc[t][c] = V::fma(w, V::splatf(xr[t][i + c]), acc[t][c]);
+      F w[P];
+      for (int q = 0; q < P; ++q) w[q] = load_column<V, kType>(panel + q * panel_stride + (i + c) * kStep);
+      for (int t = 0; t < T; ++t) {
+        const F xs = V::splatf(xr[t][i + c]);
+        for (int q = 0; q < P; ++q) acc[t][q][c] = V::fma(w[q], xs, acc[t][q][c]);
+      }
     }
   }
   for (; i < k; ++i) {
-    const F w = load_column<V, kType>(panel + i * kStep);
-    for (int t = 0; t < T; ++t) acc[t][0] = V::fma(w, V::splatf(xr[t][i]), acc[t][0]);
+    for (int q = 0; q < P; ++q) {
+      const F w = load_column<V, kType>(panel + q * panel_stride + i * kStep);
+      for (int t = 0; t < T; ++t) acc[t][q][0] = V::fma(w, V::splatf(xr[t][i]), acc[t][q][0]);
+    }
   }
   for (int t = 0; t < T; ++t) {
-    F total = acc[t][0];
-    for (int c = 1; c < kChains; ++c) total = V::add(total, acc[t][c]);
-    store_rows<V>(y + (t0 + t) * y_stride, total, valid);
+    for (int q = 0; q < P; ++q) {
+      F total = acc[t][q][0];
+      for (int c = 1; c < kChains; ++c) total = V::add(total, acc[t][q][c]);
+      store_rows<V>(y + (t0 + t) * y_stride + q * kPanelRows, total, q == P - 1 ? valid_last : kPanelRows);
+    }
   }
 }
 
@@ -55,13 +67,26 @@ template <class V, TensorType kType>
 void float_gemm(const MatrixView& w, const FloatRows& x, int64_t n_rows, float* y, int64_t y_stride,
                 int64_t panel_begin, int64_t panel_end) {
   const auto* base = static_cast<const uint8_t*>(w.data);
+  const int64_t stride = panel_bytes(kType, w.cols);
+  auto valid_rows = [&](int64_t p) { return std::min<int64_t>(kPanelRows, w.rows - p * kPanelRows); };
   for (int64_t r0 = 0; r0 < n_rows; r0 += kRowBlock) {
     const int64_t r1 = std::min(n_rows, r0 + kRowBlock);
-    for (int64_t p = panel_begin; p < panel_end; ++p) {
-      const uint8_t* panel = base + p * panel_bytes(kType, w.cols);
-      const int64_t valid = std::min<int64_t>(kPanelRows, w.rows - p * kPanelRows);
+    int64_t p = panel_begin;
+    // Pairs of panels (only the second can be the matrix's short last panel), then one alone.
+    // F32 has no conversion to share and measured slower in pairs (more load traffic per FMA);
+    // decode (fewer rows than a pair tile) measured slower end to end too: pairs only in prefill.
+    if constexpr (V::kFloatPanels == 2 && kType != TensorType::F32) {
+      for (; r1 - r0 >= V::kFloatPairTile && p + 2 <= panel_end; p += 2) {
+        for_tiles<V::kFloatPairTile>(r0, r1, [&](auto tile, int64_t t0) {
+          float_tile<V, kType, 2, decltype(tile)::value>(base + p * stride, stride, w.cols, x, t0, y + p * kPanelRows,
+                                                         y_stride, valid_rows(p + 1));
+        });
+      }
+    }
+    for (; p < panel_end; ++p) {
       for_tiles<V::kFloatTile>(r0, r1, [&](auto tile, int64_t t0) {
-        float_tile<V, kType, decltype(tile)::value>(panel, w.cols, x, t0, y + p * kPanelRows, y_stride, valid);
+        float_tile<V, kType, 1, decltype(tile)::value>(base + p * stride, stride, w.cols, x, t0, y + p * kPanelRows,
+                                                       y_stride, valid_rows(p));
       });
     }
   }

@@ -21,6 +21,15 @@ struct NibbleCodes {
       fn(V::high_nibbles(raw), 16 + 4 * g);
     }
   }
+  // The same walk over two panels' blocks at once: fn(codes of panel 0, of panel 1, offset).
+  template <class V, class Fn>
+  static void for_each_int8_pair(const uint8_t* codes0, const uint8_t* codes1, Fn&& fn) {
+    for (int g = 0; g < 4; ++g) {
+      const typename V::I raw0 = V::load(codes0 + 64 * g), raw1 = V::load(codes1 + 64 * g);
+      fn(V::low_nibbles(raw0), V::low_nibbles(raw1), 4 * g);
+      fn(V::high_nibbles(raw0), V::high_nibbles(raw1), 16 + 4 * g);
+    }
+  }
   template <class V, class Fn>
   static void for_each_code(const uint8_t* codes, Fn&& fn) {
     for_each_int8<V>(codes, fn);

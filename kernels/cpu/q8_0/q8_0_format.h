@@ -28,6 +28,11 @@ struct Q8_0Format {
     for (int g = 0; g < 8; ++g) fn(V::q8_weights(V::load(codes + 64 * g)), 4 * g);
   }
   template <class V, class Fn>
+  static void for_each_int8_pair(const uint8_t* codes0, const uint8_t* codes1, Fn&& fn) {
+    for (int g = 0; g < 8; ++g)
+      fn(V::q8_weights(V::load(codes0 + 64 * g)), V::q8_weights(V::load(codes1 + 64 * g)), 4 * g);
+  }
+  template <class V, class Fn>
   static void for_each_code(const uint8_t* codes, Fn&& fn) {
     for (int g = 0; g < 8; ++g) fn(V::load(codes + 64 * g), 4 * g);
   }

@@ -20,7 +20,10 @@ struct Avx2Simd {
   };
   // Only 16 registers: smaller tiles than AVX-512.
   static constexpr int kInt8Tile = 2;
+  static constexpr int kInt8PairTile = 0;  // no panel pairs in int8 kernels
   static constexpr int kFloatTile = 1;
+  static constexpr int kFloatPanels = 1;  // panels per register tile, float kernels
+  static constexpr int kFloatPairTile = 1;
 
   static I load(const uint8_t* p) {
     return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)),

@@ -20,7 +20,10 @@ struct NeonSimd {
     float32x4_t v[4];
   };
   static constexpr int kInt8Tile = 2;
+  static constexpr int kInt8PairTile = 0;  // no panel pairs in int8 kernels
   static constexpr int kFloatTile = 1;
+  static constexpr int kFloatPanels = 1;  // panels per register tile, float kernels
+  static constexpr int kFloatPairTile = 1;
 
   template <class Op>
   static I map(I a, Op op) {
