@@ -21,6 +21,8 @@ matrix at the asked type, embedding and head included, as phirun's --embed-preci
   KLD       mean KL divergence of the logits against the F32 source, `phirun perplexity -c 512
             --kld-base` on the first --chunks chunks of --text, and the share of the same top-1 token
 
+Then the same condensed: phirun's search against llama.cpp, with the relative difference.
+
 usage: bench/quant_fixtures.py --llama-bin DIR [--out DIR] [--phirun build/tools/phirun]
          [--text tests/data/eval-text/wiki.test.raw.406] [--chunks 8] [--threads 2]
          [--fixtures smollm2-tiny,phi3-tiny] [--weights uniform,gaussian,student5]
@@ -128,9 +130,34 @@ def perplexity(phirun, model, text, chunks, threads, base, log):
     return ppl, kld, top
 
 
+def summarize(lines):
+    """The per-file table condensed: phirun's search against llama.cpp's file, per fixture,
+    weights and type, with the relative difference."""
+    rows, order = {}, []
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 8 or cells[0] in ("fixture", "---"):
+            continue
+        rows[tuple(cells[:3])] = cells
+        if tuple(cells[:2]) not in order:
+            order.append(tuple(cells[:2]))
+    print()
+    print("| fixture | weights | type | NMSE phirun / llama.cpp | KLD phirun / llama.cpp | same top-1 phirun / llama.cpp |")
+    print("|---|---|---|---|---|---|")
+    for fixture, weights in order:
+        for kind in ("q8_0", "q4_0", "q4_1"):
+            ours, theirs = rows.get((fixture, weights, "phirun-" + kind)), rows.get((fixture, weights, "llamacpp-" + kind))
+            if not ours or not theirs:
+                continue
+            nmse = float(ours[4]), float(theirs[4])
+            kld = float(ours[5].split()[0]), float(theirs[5].split()[0])
+            print(f"| {fixture} | {weights} | {kind.upper()} | {nmse[0]:.2e} / {nmse[1]:.2e} ({(nmse[0] / nmse[1] - 1) * 100:+.0f}%) "
+                  f"| {kld[0]:.3g} / {kld[1]:.3g} ({(kld[0] / kld[1] - 1) * 100:+.0f}%) | {ours[6]} / {theirs[6]} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--llama-bin", required=True, help="folder of llama.cpp's llama-quantize")
+    parser.add_argument("--llama-bin", help="folder of llama.cpp's llama-quantize")
     parser.add_argument("--out", default="quant-fixtures-out")
     parser.add_argument("--phirun", default=os.path.join(ROOT, "build", "tools", "phirun"))
     parser.add_argument("--text", default=os.path.join(ROOT, "tests", "data", "eval-text", "wiki.test.raw.406"))
@@ -138,16 +165,29 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fixtures", default="smollm2-tiny,phi3-tiny")
     parser.add_argument("--weights", default="uniform,gaussian,student5")
+    parser.add_argument("--summarize", metavar="TABLE", help="only condense a table this script printed before")
     parser.add_argument("--default-model",
                         default=os.path.expanduser("~/.cache/phirun/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
     args = parser.parse_args()
+    if args.summarize:
+        with open(args.summarize) as f:
+            summarize(f.readlines())
+        return
+    if not args.llama_bin:
+        parser.error("--llama-bin (the folder of llama-quantize) is required")
     phirun = os.path.realpath(args.phirun)
     quantize = os.path.join(args.llama_bin, "llama-quantize")
     text = os.path.realpath(args.text)
     os.makedirs(args.out, exist_ok=True)
 
-    print("| fixture | weights | file | type | NMSE vs F32 | KLD vs F32 | same top-1 | PPL (F32: base) |")
-    print("|---|---|---|---|---|---|---|---|")
+    printed = []
+
+    def row(line):
+        printed.append(line)
+        print(line, flush=True)
+
+    row("| fixture | weights | file | type | NMSE vs F32 | KLD vs F32 | same top-1 | PPL (F32: base) |")
+    row("|---|---|---|---|---|---|---|---|")
     for fixture in args.fixtures.split(","):
         folder = source_folder(fixture, args.out, args.default_model)
         uniform = os.path.join(args.out, f"{fixture}-uniform-f32.gguf")
@@ -163,7 +203,7 @@ def main():
             if os.path.exists(base):
                 os.remove(base)
             ppl, _, _ = perplexity(phirun, source, text, args.chunks, args.threads, base, f"{stem}-ppl-f32.log")
-            print(f"| {fixture} | {weights} | F32 source | F32 | 0 | (base) | | {ppl} |", flush=True)
+            row(f"| {fixture} | {weights} | F32 source | F32 | 0 | (base) | | {ppl} |")
             for name, flags, llama_type in FILES:
                 model = f"{stem}-{name}.gguf"
                 log = f"{stem}-build-{name}.log"
@@ -176,9 +216,10 @@ def main():
                 nmse = weight_nmse(source, model)
                 ppl, kld, top = perplexity(phirun, model, text, args.chunks, args.threads, base,
                                            f"{stem}-ppl-{name}.log")
-                print(f"| {fixture} | {weights} | {name} | {kind} | {nmse:.5e} | {kld.group(1)} ± {kld.group(2)} "
-                      f"| {top.group(1)} | {ppl} |", flush=True)
+                row(f"| {fixture} | {weights} | {name} | {kind} | {nmse:.5e} | {kld.group(1)} ± {kld.group(2)} "
+                    f"| {top.group(1)} | {ppl} |")
             os.remove(base)
+    summarize(printed)
 
 
 if __name__ == "__main__":
