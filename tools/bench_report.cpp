@@ -1,5 +1,5 @@
 // Writes the rows of `phirun bench --precisions` as a table, JSON and CSV, with the machine facts
-// (CPU, kernel variant, cores, memory, phirun version) at the top of each.
+// (CPU, kernel variant, cores, memory, read bandwidth, phirun version) at the top of each.
 #include "tools/bench_report.h"
 
 #include <unistd.h>
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/thread_pool.h"
@@ -37,7 +38,8 @@ nlohmann::json spread_json(const std::optional<Spread>& s) {
   return {{"median", s->median}, {"p10", s->p10}, {"p90", s->p90}, {"runs", s->runs}};
 }
 
-nlohmann::json optional_json(const std::optional<double>& value) {
+template <typename T>
+nlohmann::json optional_json(const std::optional<T>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
@@ -49,9 +51,32 @@ std::string number(const std::optional<double>& value) {
   return text;
 }
 
+std::string integer_cell(const std::optional<uint64_t>& value) { return value ? std::to_string(*value) : ""; }
+
+// A CSV cell: quoted (with doubled quotes) only when it holds a comma, quote or line break.
+std::string csv_text(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string bandwidth_text(const MachineFacts& m) {
+  std::string text;
+  for (const auto& [threads, gbps] : m.read_bandwidth_gbps) {
+    char part[64];
+    std::snprintf(part, sizeof part, "%s%.1f GB/s at %d thread%s", text.empty() ? "" : ", ", gbps, threads,
+                  threads == 1 ? "" : "s");
+    text += part;
+  }
+  return text.empty() ? "not measured" : text;
+}
+
+}  // namespace
+
 std::string header_lines(const PrecisionReport& r, const char* prefix) {
   const MachineFacts& m = r.machine;
-  char text[1024];
+  char text[2048];
   std::snprintf(text, sizeof text,
                 "%smachine: %s | isa %s | %d physical cores, %d logical CPUs | %.1f GB memory | phirun %s "
                 "(commit %s)\n%sinput: %s | reference %s | -p %d -n %d | %d runs after a warm-up | peak RSS %s%s\n",
@@ -59,10 +84,11 @@ std::string header_lines(const PrecisionReport& r, const char* prefix) {
                 double(m.memory_bytes) / 1e9, m.phirun_version.c_str(), m.phirun_commit.c_str(), prefix,
                 r.input.c_str(), r.reference_precision.c_str(), r.prompt_tokens, r.decode_tokens, r.runs,
                 m.peak_rss_scope.c_str(), r.interrupted ? " | INTERRUPTED: incomplete" : "");
-  return text;
+  std::string lines = text;
+  lines += prefix + std::string("read bandwidth: ") + bandwidth_text(m) +
+           (m.bandwidth_method.empty() ? "" : " (" + m.bandwidth_method + ")") + "\n";
+  return lines;
 }
-
-}  // namespace
 
 Spread spread_of(std::vector<double> runs) {
   Spread s;
@@ -88,39 +114,56 @@ MachineFacts machine_facts() {
 std::string report_table(const PrecisionReport& r) {
   std::ostringstream out;
   out << header_lines(r, "");
-  char line[512];
-  std::snprintf(line, sizeof line, "| %-9s | %3s | %9s | %6s | %7s | %8s | %-26s | %-26s | %9s | %9s | %7s |\n",
-                "precision", "thr", "size MB", "bpw", "load s", "RSS MB", "prefill tok/s med [p10,p90]",
-                "decode tok/s med [p10,p90]", "PPL", "KLD", "top-1");
+  char line[640];
+  std::snprintf(line, sizeof line,
+                "| %-9s | %-9s | %3s | %9s | %6s | %7s | %8s | %-26s | %-26s | %9s | %8s | %9s | %9s | %7s |\n",
+                "engine", "precision", "thr", "size MB", "bpw", "load s", "RSS MB", "prefill tok/s med [p10,p90]",
+                "decode tok/s med [p10,p90]", "TTFT ms", "roofline", "PPL", "KLD", "top-1");
   out << line;
-  out << "|-----------|-----|-----------|--------|---------|----------|----------------------------|-----------------"
-         "-----------|-----------|-----------|---------|\n";
-  auto spread_text = [](const std::optional<Spread>& s) {
-    if (!s) return std::string("-");
-    char t[64];
-    std::snprintf(t, sizeof t, "%.1f [%.1f, %.1f]", s->median, s->p10, s->p90);
-    return std::string(t);
-  };
-  auto value_text = [](const std::optional<double>& v, const char* format) {
-    if (!v) return std::string("-");
-    char t[32];
-    std::snprintf(t, sizeof t, format, *v);
-    return std::string(t);
-  };
+  out << "|-----------|-----------|-----|-----------|--------|---------|----------|----------------------------|------"
+         "----------------------|-----------|----------|-----------|-----------|---------|\n";
   for (const PrecisionRow& row : r.rows) {
     std::snprintf(
-        line, sizeof line, "| %-9s | %3d | %9.2f | %6.2f | %7.3f | %8.1f | %-26s | %-26s | %9s | %9s | %7s |\n",
-        row.precision.c_str(), row.threads, double(row.file_bytes) / 1e6, row.bits_per_weight, row.load_seconds,
-        double(row.peak_rss_bytes) / 1e6, spread_text(row.prefill).c_str(), spread_text(row.decode).c_str(),
-        value_text(row.ppl, "%.4f").c_str(), value_text(row.kld_mean, "%.6f").c_str(),
-        value_text(row.same_top ? std::optional<double>(100 * *row.same_top) : std::nullopt, "%.2f%%").c_str());
+        line, sizeof line,
+        "| %-9s | %-9s | %3d | %9.2f | %6.2f | %7s | %8s | %-26s | %-26s | %9s | %8s | %9s | %9s | %7s |\n",
+        row.engine.c_str(), row.precision.c_str(), row.threads, double(row.file_bytes) / 1e6, row.bits_per_weight,
+        table_value(row.load_seconds, "%.3f").c_str(),
+        table_value(row.peak_rss_bytes ? std::optional<double>(double(*row.peak_rss_bytes) / 1e6) : std::nullopt,
+                    "%.1f")
+            .c_str(),
+        table_spread(row.prefill).c_str(), table_spread(row.decode).c_str(),
+        table_value(
+            row.first_token_seconds ? std::optional<double>(1e3 * row.first_token_seconds->median) : std::nullopt,
+            "%.2f")
+            .c_str(),
+        table_value(row.roofline_fraction ? std::optional<double>(100 * *row.roofline_fraction) : std::nullopt,
+                    "%.1f%%")
+            .c_str(),
+        table_value(row.ppl, "%.4f").c_str(), table_value(row.kld_mean, "%.6f").c_str(),
+        table_value(row.same_top ? std::optional<double>(100 * *row.same_top) : std::nullopt, "%.2f%%").c_str());
     out << line;
   }
   return out.str();
 }
 
+std::string table_spread(const std::optional<Spread>& s) {
+  if (!s) return "-";
+  char t[96];
+  std::snprintf(t, sizeof t, "%.1f [%.1f, %.1f]", s->median, s->p10, s->p90);
+  return t;
+}
+
+std::string table_value(const std::optional<double>& v, const char* format) {
+  if (!v) return "-";
+  char t[48];
+  std::snprintf(t, sizeof t, format, *v);
+  return t;
+}
+
 std::string report_json(const PrecisionReport& r) {
   const MachineFacts& m = r.machine;
+  nlohmann::json bandwidth = nlohmann::json::object();  // keys are thread counts
+  for (const auto& [threads, gbps] : m.read_bandwidth_gbps) bandwidth[std::to_string(threads)] = gbps;
   nlohmann::json out = {{"machine",
                          {{"cpu_model", m.cpu_model},
                           {"isa", m.isa},
@@ -129,7 +172,9 @@ std::string report_json(const PrecisionReport& r) {
                           {"memory_bytes", m.memory_bytes},
                           {"phirun_version", m.phirun_version},
                           {"phirun_commit", m.phirun_commit},
-                          {"peak_rss_scope", m.peak_rss_scope}}},
+                          {"peak_rss_scope", m.peak_rss_scope},
+                          {"read_bandwidth_gbps", bandwidth},
+                          {"bandwidth_method", m.bandwidth_method}}},
                         {"input", r.input},
                         {"reference_precision", r.reference_precision},
                         {"prompt_tokens", r.prompt_tokens},
@@ -140,15 +185,20 @@ std::string report_json(const PrecisionReport& r) {
                         {"interrupted", r.interrupted},
                         {"rows", nlohmann::json::array()}};
   for (const PrecisionRow& row : r.rows)
-    out["rows"].push_back({{"precision", row.precision},
+    out["rows"].push_back({{"engine", row.engine},
+                           {"precision", row.precision},
                            {"threads", row.threads},
                            {"file_bytes", row.file_bytes},
                            {"parameters", row.parameters},
                            {"bits_per_weight", row.bits_per_weight},
-                           {"load_seconds", row.load_seconds},
-                           {"peak_rss_bytes", row.peak_rss_bytes},
+                           {"load_seconds", optional_json(row.load_seconds)},
+                           {"peak_rss_bytes", optional_json(row.peak_rss_bytes)},
                            {"prefill_tokens_per_second", spread_json(row.prefill)},
                            {"decode_tokens_per_second", spread_json(row.decode)},
+                           {"first_token_seconds", spread_json(row.first_token_seconds)},
+                           {"bytes_per_token", row.bytes_per_token},
+                           {"roofline_tokens_per_second", optional_json(row.roofline_tokens_per_second)},
+                           {"roofline_fraction", optional_json(row.roofline_fraction)},
                            {"ppl", optional_json(row.ppl)},
                            {"ppl_error", optional_json(row.ppl_error)},
                            {"kld_mean", optional_json(row.kld_mean)},
@@ -160,19 +210,42 @@ std::string report_json(const PrecisionReport& r) {
 std::string report_csv(const PrecisionReport& r) {
   std::ostringstream out;
   out << header_lines(r, "# ");
-  out << "precision,threads,file_bytes,parameters,bits_per_weight,load_seconds,peak_rss_bytes,prefill_median,"
-         "prefill_p10,prefill_p90,decode_median,decode_p10,decode_p90,ppl,ppl_error,kld_mean,same_top,delta_p_rms\n";
+  out << "engine,precision,threads,file_bytes,parameters,bits_per_weight,load_seconds,peak_rss_bytes,prefill_median,"
+         "prefill_p10,prefill_p90,decode_median,decode_p10,decode_p90,first_token_median,first_token_p10,"
+         "first_token_p90,bytes_per_token,roofline_tokens_per_second,roofline_fraction,ppl,ppl_error,kld_mean,"
+         "same_top,delta_p_rms\n";
   auto spread_cells = [](const std::optional<Spread>& s) {
     if (!s) return std::string(",,");
     return number(s->median) + "," + number(s->p10) + "," + number(s->p90);
   };
   for (const PrecisionRow& row : r.rows)
-    out << row.precision << ',' << row.threads << ',' << row.file_bytes << ',' << row.parameters << ','
-        << number(row.bits_per_weight) << ',' << number(row.load_seconds) << ',' << row.peak_rss_bytes << ','
-        << spread_cells(row.prefill) << ',' << spread_cells(row.decode) << ',' << number(row.ppl) << ','
-        << number(row.ppl_error) << ',' << number(row.kld_mean) << ',' << number(row.same_top) << ','
+    out << csv_text(row.engine) << ',' << csv_text(row.precision) << ',' << row.threads << ',' << row.file_bytes << ','
+        << row.parameters << ',' << number(row.bits_per_weight) << ',' << number(row.load_seconds) << ','
+        << integer_cell(row.peak_rss_bytes) << ',' << spread_cells(row.prefill) << ',' << spread_cells(row.decode)
+        << ',' << spread_cells(row.first_token_seconds) << ',' << row.bytes_per_token << ','
+        << number(row.roofline_tokens_per_second) << ',' << number(row.roofline_fraction) << ',' << number(row.ppl)
+        << ',' << number(row.ppl_error) << ',' << number(row.kld_mean) << ',' << number(row.same_top) << ','
         << number(row.delta_p_rms) << '\n';
   return out.str();
+}
+
+void apply_roofline(PrecisionReport& r) {
+  for (PrecisionRow& row : r.rows) {
+    const auto bandwidth = r.machine.read_bandwidth_gbps.find(row.threads);
+    if (bandwidth == r.machine.read_bandwidth_gbps.end() || row.bytes_per_token == 0) continue;
+    row.roofline_tokens_per_second = bandwidth->second * 1e9 / double(row.bytes_per_token);
+    if (row.decode) row.roofline_fraction = row.decode->median / *row.roofline_tokens_per_second;
+  }
+}
+
+void write_report_file(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << text;
+    if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write");
+  }
+  std::filesystem::rename(temporary, path);
 }
 
 }  // namespace phirun::cli

@@ -1,9 +1,11 @@
-// The results of `phirun bench --precisions` and the three forms they are written in: a plain
-// table for stdout, report.json and report.csv. All three are made from the same rows, so the
-// numbers agree digit for digit (the test checks it).
+// The results of `phirun bench --precisions` and the forms they are written in: a plain table for
+// stdout, report.json, report.csv and report.svg (bench_svg.h). All are made from the same rows, so
+// the numbers agree digit for digit (the test checks it).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,14 +20,20 @@ struct Spread {
 Spread spread_of(std::vector<double> runs);
 
 struct PrecisionRow {
-  std::string precision;  // "fp16", "int8", "int4"
+  std::string engine = "phirun";  // or "llama.cpp": a row read by --compare-llama-bench
+  std::string precision;          // "fp16", "int8", "int4"; llama.cpp's type name ("Q4_0") for its rows
   int threads = 0;
   uint64_t file_bytes = 0;
   int64_t parameters = 0;
   double bits_per_weight = 0;
-  double load_seconds = 0;
-  uint64_t peak_rss_bytes = 0;
-  std::optional<Spread> prefill, decode;                  // tokens/s; nullopt when -p 0 / -n 0
+  std::optional<double> load_seconds;         // nullopt for llama.cpp rows (llama-bench does not say)
+  std::optional<uint64_t> peak_rss_bytes;     // likewise
+  std::optional<Spread> prefill, decode;      // tokens/s; nullopt when -p 0 / -n 0
+  std::optional<Spread> first_token_seconds;  // -p prompt tokens read and the first token picked
+  // Memory roofline of decode: every weight is read once per token (an untied embedding table
+  // only one row), so decode can go no faster than bandwidth / bytes_per_token.
+  uint64_t bytes_per_token = 0;
+  std::optional<double> roofline_tokens_per_second, roofline_fraction;
   std::optional<double> ppl, ppl_error;                   // nullopt without --ppl-file
   std::optional<double> kld_mean, same_top, delta_p_rms;  // against the reference; nullopt for it
 };
@@ -34,7 +42,9 @@ struct MachineFacts {
   std::string cpu_model, isa, phirun_version, phirun_commit;
   int physical_cores = 0, logical_cpus = 0;
   uint64_t memory_bytes = 0;
-  std::string peak_rss_scope;  // "per model (VmHWM reset)" or "process (cumulative)"
+  std::string peak_rss_scope;                 // "per model (VmHWM reset)" or "process (cumulative)"
+  std::map<int, double> read_bandwidth_gbps;  // by thread count (memory_bandwidth.h)
+  std::string bandwidth_method;
 };
 MachineFacts machine_facts();
 
@@ -47,8 +57,20 @@ struct PrecisionReport {
   bool interrupted = false;  // Ctrl-C: the rows measured before it
 };
 
+// The machine-facts lines at the top of every output, each line starting with `prefix`.
+std::string header_lines(const PrecisionReport& report, const char* prefix);
+// How the table prints a spread ("12.3 [11.9, 12.8]") and an optional value ("-" when absent).
+std::string table_spread(const std::optional<Spread>& spread);
+std::string table_value(const std::optional<double>& value, const char* format);
+
 std::string report_table(const PrecisionReport& report);
 std::string report_json(const PrecisionReport& report);
 std::string report_csv(const PrecisionReport& report);
+
+// Fills each row's roofline fields from the bandwidth measured at its thread count.
+void apply_roofline(PrecisionReport& report);
+
+// Writes `text` to a temporary file beside `path`, then renames it: never a half-written report.
+void write_report_file(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace phirun::cli

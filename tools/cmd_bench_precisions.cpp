@@ -1,22 +1,30 @@
 // `phirun bench --precisions fp16,int8,int4 -i INPUT`: builds each precision with the builder
-// (cached in --out by a hash of the input and the build options), then measures each at each
-// thread count: size, bits per weight, load time, peak RSS, prefill and decode tokens/s, and with
-// --ppl-file perplexity and KL divergence against the highest precision asked for.
+// (cached in --out by every option that changes the file), then measures each at each thread
+// count: size, bits per weight, load time, peak RSS, prefill and decode tokens/s, time to first
+// token, the fraction of the memory roofline decode reached, and with --ppl-file perplexity and KL
+// divergence against the highest precision asked for. Writes a table, JSON, CSV and SVG.
+#include <malloc.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
-#include "models/builder/build.h"
 #include "runtime/perplexity.h"
+#include "tools/bench_build_cache.h"
+#include "tools/bench_progress.h"
 #include "tools/bench_report.h"
+#include "tools/bench_svg.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
 #include "tools/interrupt_guard.h"
+#include "tools/llama_bench_json.h"
+#include "tools/memory_bandwidth.h"
 
 namespace phirun::cli {
 
@@ -36,56 +44,14 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-// FNV-1a 64 over the bytes of `path` (a file, or every regular file of a folder in name order,
-// with its relative name), so a changed input never reuses an old build.
-uint64_t hash_input(const fs::path& path, uint64_t hash = 14695981039346656037ull) {
-  auto mix = [&](const char* data, size_t n) {
-    for (size_t i = 0; i < n; ++i) hash = (hash ^ uint8_t(data[i])) * 1099511628211ull;
-  };
-  std::vector<fs::path> files;
-  if (fs::is_directory(path)) {
-    for (const auto& entry : fs::recursive_directory_iterator(path))
-      if (entry.is_regular_file()) files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(path);
-  }
-  std::vector<char> buffer(1 << 20);
-  for (const fs::path& file : files) {
-    const std::string name = fs::relative(file, fs::is_directory(path) ? path : path.parent_path()).string();
-    mix(name.data(), name.size());
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error(file.string() + ": cannot open");
-    while (in.read(buffer.data(), std::streamsize(buffer.size())) || in.gcount() > 0)
-      mix(buffer.data(), size_t(in.gcount()));
-  }
-  return hash;
-}
-
-// A --precisions name: the builder policy it means, and its rank (the highest-ranked name asked
-// for is the KL divergence reference). int4 is the builder's default INT4 block, q4_0.
-struct BenchPrecision {
-  const char* name;
-  builder::Precision precision;
-  TensorType int4_type;
-  int rank;
-};
-constexpr BenchPrecision kBenchPrecisions[] = {
-    {"fp32", builder::Precision::FP32, TensorType::Q4_0, 6}, {"fp16", builder::Precision::FP16, TensorType::Q4_0, 5},
-    {"bf16", builder::Precision::BF16, TensorType::Q4_0, 4}, {"int8", builder::Precision::INT8, TensorType::Q4_0, 3},
-    {"q4_1", builder::Precision::INT4, TensorType::Q4_1, 2}, {"int4", builder::Precision::INT4, TensorType::Q4_0, 1},
-    {"q4_0", builder::Precision::INT4, TensorType::Q4_0, 1},
-};
-
-const BenchPrecision* find_precision(const std::string& name) {
-  for (const BenchPrecision& p : kBenchPrecisions)
-    if (name == p.name) return &p;
-  return nullptr;
-}
-
 // Resets the kernel's peak-RSS mark (Linux >= 4.0), so each model's peak is its own; false when
-// the kernel refuses, and the peak is then the process's since it started.
+// the kernel refuses, and the peak is then the process's since it started. The mark restarts at
+// the current RSS, so the heap that earlier models and perplexity freed goes back to the system
+// first (glibc keeps it otherwise, and a 92 MB model would show the 500 MB of an earlier one).
 bool reset_peak_rss() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
   std::ofstream out("/proc/self/clear_refs");
   out << "5";
   out.flush();
@@ -100,43 +66,17 @@ uint64_t peak_rss_bytes() {
   return 0;
 }
 
-struct BuiltModel {
-  std::string precision, path;
-  int64_t parameters = 0;
-};
-
-// The cached file when it and its sidecar exist (unless `rebuild`), else a fresh build.
-BuiltModel build_cached(const std::string& input, uint64_t input_hash, const std::string& precision,
-                        const std::string& out_dir, bool rebuild, int threads) {
-  builder::BuildOptions options;
-  options.cancel = &InterruptGuard::interrupted();
-  options.input = input;
-  options.policy.precision = find_precision(precision)->precision;
-  options.policy.int4_type = find_precision(precision)->int4_type;
-  options.threads = threads;
-  char key[64];
-  std::snprintf(key, sizeof key, "%016llx-%s", static_cast<unsigned long long>(input_hash), precision.c_str());
-  const fs::path model_path = fs::path(out_dir) / (std::string(key) + ".gguf");
-  const fs::path sidecar_path = fs::path(out_dir) / (std::string(key) + ".json");
-  BuiltModel built{precision, model_path.string(), 0};
-  if (!rebuild && fs::exists(model_path) && fs::exists(sidecar_path)) {
-    std::ifstream in(sidecar_path);
-    const nlohmann::json sidecar = nlohmann::json::parse(in, nullptr, false);
-    if (!sidecar.is_discarded() && sidecar.contains("parameters")) {
-      built.parameters = sidecar["parameters"].get<int64_t>();
-      std::fprintf(stderr, "phirun: %s: cached %s\n", precision.c_str(), model_path.c_str());
-      return built;
-    }
+// Bytes of weights one decoded token reads: every tensor of the file once, except an untied
+// token embedding, of which only the token's row is read.
+uint64_t bytes_per_token(const Model& model) {
+  uint64_t bytes = 0, embedding = 0;
+  bool untied = false;
+  for (const GgufTensor& tensor : model.file().tensors()) {
+    bytes += tensor.n_bytes;
+    if (tensor.name == "token_embd.weight") embedding = tensor.n_bytes - tensor.n_bytes / uint64_t(tensor.rows());
+    if (tensor.name == "output.weight") untied = true;
   }
-  fs::remove(sidecar_path);
-  options.output = model_path.string();
-  options.force = true;
-  std::fprintf(stderr, "phirun: %s: building %s\n", precision.c_str(), model_path.c_str());
-  const builder::BuildSummary summary = builder::build_model(options);
-  built.parameters = summary.parameters;
-  std::ofstream(sidecar_path)
-      << nlohmann::json{{"input", input}, {"precision", precision}, {"parameters", summary.parameters}}.dump() << "\n";
-  return built;
+  return untied ? bytes - embedding : bytes;
 }
 
 std::vector<int32_t> random_tokens(int n, int64_t vocab, std::mt19937& rng) {
@@ -146,29 +86,55 @@ std::vector<int32_t> random_tokens(int n, int64_t vocab, std::mt19937& rng) {
   return tokens;
 }
 
-// Tokens/s of `runs` timed repetitions of `step` after one warm-up.
-template <typename Step>
-Spread time_runs(int runs, int tokens, Step step) {
-  step();
-  std::vector<double> rates;
-  for (int r = 0; r < runs; ++r) {
-    if (InterruptGuard::interrupted().load()) throw std::runtime_error("benchmark interrupted");
-    const auto start = Clock::now();
-    step();
-    rates.push_back(double(tokens) / seconds_since(start));
-  }
-  return spread_of(rates);
+void check_interrupt() {
+  if (InterruptGuard::interrupted().load()) throw std::runtime_error("benchmark interrupted");
 }
 
-void write_file(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write");
+// Prefill tokens/s and time to first token (the prompt read, then the first token picked from its
+// logits, greedily) of `runs` timed runs after one warm-up; decode tokens/s likewise.
+void measure_speed(Model& model, const SessionOptions& options, int prompt_tokens, int decode_tokens, int runs,
+                   BenchProgress& progress, PrecisionRow& row) {
+  Session session(model, options);
+  std::mt19937 rng(1234);
+  const int64_t vocab = model.config().vocab_size;
+  if (prompt_tokens > 0) {
+    const std::vector<int32_t> tokens = random_tokens(prompt_tokens, vocab, rng);
+    std::vector<double> rates, first_token;
+    for (int r = 0; r <= runs; ++r) {
+      check_interrupt();
+      const auto start = Clock::now();
+      session.rewind_to(0);
+      const std::span<const float> logits = session.append(tokens);
+      const double prefill_seconds = seconds_since(start);
+      volatile auto first = std::max_element(logits.begin(), logits.end()) - logits.begin();
+      (void)first;
+      const double first_seconds = seconds_since(start);
+      if (r == 0) continue;  // the warm-up
+      rates.push_back(double(prompt_tokens) / prefill_seconds);
+      first_token.push_back(first_seconds);
+      progress.tick();
+    }
+    row.prefill = spread_of(rates);
+    row.first_token_seconds = spread_of(first_token);
   }
-  fs::rename(temporary, path);
+  if (decode_tokens > 0) {
+    const std::vector<int32_t> tokens = random_tokens(decode_tokens, vocab, rng);
+    std::vector<double> rates;
+    for (int r = 0; r <= runs; ++r) {
+      check_interrupt();
+      const auto start = Clock::now();
+      session.rewind_to(0);
+      for (int32_t token : tokens) {
+        session.append(std::span<const int32_t>(&token, 1));
+        progress.tick();  // a clock read per token at most: nothing next to a forward pass
+      }
+      if (r > 0) rates.push_back(double(decode_tokens) / seconds_since(start));
+    }
+    row.decode = spread_of(rates);
+  }
 }
+
+std::string threads_text(int threads) { return std::to_string(threads) + (threads == 1 ? " thread" : " threads"); }
 
 }  // namespace
 
@@ -177,13 +143,14 @@ int bench_precisions_command(int argc, char** argv) {
       "Build a model at each precision and measure speed, memory and quality side by side.\n"
       "Example: phirun bench --precisions fp16,int8,int4 -i model.gguf -t 1,2 --ppl-file wiki.test.raw",
       "phirun bench --precisions"};
-  std::string input, precision_list, thread_list = std::to_string(ThreadPool::physical_core_count());
-  std::string ppl_file, out_dir = "phirun-bench";
+  std::string precision_list, thread_list = std::to_string(ThreadPool::physical_core_count());
+  std::string ppl_file, out_dir = "phirun-bench", llama_bench_file, weighting = "uniform";
   int prompt_tokens = 512, decode_tokens = 128, runs = 3;
   int64_t ppl_context = 512, ppl_chunks = 0;
   bool rebuild = false;
   ModelFlags flags;
-  app.add_option("-i,--input", input, "Hugging Face model folder or GGUF file to build each precision from")
+  BenchBuildOptions build;
+  app.add_option("-i,--input", build.input, "Hugging Face model folder or GGUF file to build each precision from")
       ->required();
   app.add_option("--precisions", precision_list, "comma-separated: fp32, fp16, bf16, int8, int4 (q4_0), q4_1")
       ->required();
@@ -198,19 +165,41 @@ int bench_precisions_command(int argc, char** argv) {
   app.add_option("--ppl-chunks", ppl_chunks, "score at most N chunks (default: all)")->check(CLI::NonNegativeNumber);
   app.add_option("--out", out_dir, "folder for the built models and the reports (default phirun-bench)");
   app.add_flag("--rebuild", rebuild, "build every precision again even when cached");
+  app.add_option("--compare-llama-bench", llama_bench_file,
+                 "llama-bench -o json output: its rows join the table, JSON, CSV and picture");
   app.add_option("--accuracy", flags.accuracy, "activations of integer-weight matmuls: float, int16 or int8")
       ->check(CLI::IsMember({"float", "int16", "int8"}));
+  // The builder's flags (as `phirun build`), applied to every precision.
+  const auto precisions_flag = CLI::IsMember({"fp32", "fp16", "bf16", "int8", "int4"});
+  app.add_option("--embed-precision", build.embed_precision, "build: precision of the token embedding")
+      ->check(precisions_flag);
+  app.add_option("--lm-head-precision", build.lm_head_precision, "build: precision of the output head")
+      ->check(precisions_flag);
+  app.add_option("--calib", build.calibration_text, "build: calibration text (activation-weighted quantization)");
+  app.add_option("--calib-ctx", build.calibration_context, "build: tokens per calibration chunk (default 512)")
+      ->check(CLI::Range(int64_t(8), int64_t(1) << 20));
+  app.add_option("--calib-chunks", build.calibration_chunks, "build: at most N calibration chunks")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--gptq", build.gptq, "build: with --calib, GPTQ error feedback");
+  app.add_option("--search-steps", build.search.steps, "build: candidate scales per block side (default 2)")
+      ->check(CLI::Range(1, 32));
+  app.add_flag("--plain-rounding", build.search.plain_rounding, "build: plain max-abs rounding");
+  app.add_option("--value-weighting", weighting, "build: uniform, square or sigma-square")
+      ->check(CLI::IsMember({"uniform", "square", "sigma-square"}));
   if (int code = parse_subcommand(app, argc, argv); code >= 0) return code;
 
+  build.search.weighting = weighting == "square"         ? ValueWeighting::Square
+                           : weighting == "sigma-square" ? ValueWeighting::SigmaSquare
+                                                         : ValueWeighting::Uniform;
   std::vector<std::string> precisions = split_list(precision_list);
   if (precisions.empty()) throw std::runtime_error("--precisions: no precision given");
   for (const std::string& p : precisions)
-    if (!find_precision(p))
+    if (!find_bench_precision(p))
       throw std::runtime_error("--precisions " + precision_list + ": '" + p +
                                "' is not fp32, fp16, bf16, int8, int4, q4_0 or q4_1");
   // Highest precision first: it is the KL divergence reference, its log-probabilities saved first.
   std::stable_sort(precisions.begin(), precisions.end(), [](const std::string& a, const std::string& b) {
-    return find_precision(a)->rank > find_precision(b)->rank;
+    return find_bench_precision(a)->rank > find_bench_precision(b)->rank;
   });
   precisions.erase(std::unique(precisions.begin(), precisions.end()), precisions.end());
   std::vector<int> thread_counts;
@@ -221,7 +210,9 @@ int bench_precisions_command(int argc, char** argv) {
     thread_counts.push_back(int(n));
   }
   if (thread_counts.empty()) throw std::runtime_error("-t: no thread count given");
-  if (!fs::exists(input)) throw std::runtime_error(input + ": no such file or folder");
+  if (!fs::exists(build.input)) throw std::runtime_error(build.input + ": no such file or folder");
+  if (!build.calibration_text.empty() && !fs::is_regular_file(build.calibration_text))
+    throw std::runtime_error(build.calibration_text + ": no such calibration text file");
   std::string ppl_text;
   if (!ppl_file.empty()) {
     std::ifstream in(ppl_file, std::ios::binary);
@@ -230,33 +221,59 @@ int bench_precisions_command(int argc, char** argv) {
     text << in.rdbuf();
     ppl_text = text.str();
   }
+  // Read before any build, so that a malformed file fails at once.
+  const std::vector<PrecisionRow> llama_rows =
+      llama_bench_file.empty() ? std::vector<PrecisionRow>{} : read_llama_bench_json(llama_bench_file);
   fs::create_directories(out_dir);
 
   PrecisionReport report;
   report.machine = machine_facts();
   report.machine.phirun_version = PHIRUN_VERSION;
   report.machine.phirun_commit = PHIRUN_COMMIT;
-  report.input = input;
+  report.input = build.input;
   report.reference_precision = precisions.front();
   report.ppl_file = ppl_file;
   report.prompt_tokens = prompt_tokens;
   report.decode_tokens = decode_tokens;
   report.runs = runs;
   const int max_threads = *std::max_element(thread_counts.begin(), thread_counts.end());
-  // The commit joins the key: another builder may write other bytes for the same input.
-  const uint64_t input_hash = hash_input(input) ^ std::hash<std::string>{}(PHIRUN_COMMIT);
+  build.threads = max_threads;
+  build.input_hash = hash_input(build.input);
+  if (!build.calibration_text.empty()) build.calibration_hash = hash_input(build.calibration_text);
   const fs::path kld_base = fs::path(out_dir) / "reference-logprobs.bin";
   bool rss_per_model = true;
 
+  // The bandwidth is probed at every thread count of a row, llama.cpp's included.
+  std::set<int> probe_threads(thread_counts.begin(), thread_counts.end());
+  for (const PrecisionRow& row : llama_rows) probe_threads.insert(row.threads);
+  std::vector<BenchProgress::Step> plan;
+  plan.push_back({"probe", "measuring the memory read bandwidth"});
+  for (const std::string& precision : precisions) {
+    plan.push_back({"build", "preparing the " + precision + " file"});
+    for (int threads : thread_counts) {
+      plan.push_back({"measure", "measuring " + precision + " at " + threads_text(threads)});
+      if (!ppl_text.empty() && threads == max_threads) plan.push_back({"perplexity", "perplexity of " + precision});
+    }
+  }
+  BenchProgress progress(plan);
+
   InterruptGuard guard;
   try {
+    progress.next();
+    for (int threads : probe_threads) {
+      check_interrupt();
+      report.machine.read_bandwidth_gbps[threads] = measure_read_bandwidth(threads);
+    }
+    report.machine.bandwidth_method = read_bandwidth_method();
     for (const std::string& precision : precisions) {
-      const BuiltModel built = build_cached(input, input_hash, precision, out_dir, rebuild, max_threads);
+      progress.next();
+      const BuiltModel built =
+          build_cached(build, precision, out_dir, rebuild, &InterruptGuard::interrupted(), [&] { progress.tick(); });
+      progress.note(precision + ": " + (built.cached ? "cached " : "built ") + built.path);
       const uint64_t file_bytes = fs::file_size(built.path);
       std::optional<PerplexityResult> quality;
       for (int threads : thread_counts) {
-        std::fprintf(stderr, "phirun: %s: measuring at %d thread%s\n", precision.c_str(), threads,
-                     threads == 1 ? "" : "s");
+        progress.next();
         rss_per_model = reset_peak_rss() && rss_per_model;
         flags.model_path = built.path;
         flags.threads = threads;
@@ -270,27 +287,12 @@ int bench_precisions_command(int argc, char** argv) {
         row.file_bytes = file_bytes;
         row.parameters = built.parameters;
         row.bits_per_weight = 8.0 * double(file_bytes) / double(std::max<int64_t>(built.parameters, 1));
-        {
-          Session session(*model, session_options(flags));
-          std::mt19937 rng(1234);
-          const int64_t vocab = model->config().vocab_size;
-          if (prompt_tokens > 0) {
-            const std::vector<int32_t> tokens = random_tokens(prompt_tokens, vocab, rng);
-            row.prefill = time_runs(runs, prompt_tokens, [&] {
-              session.rewind_to(0);
-              session.append(tokens);
-            });
-          }
-          if (decode_tokens > 0) {
-            const std::vector<int32_t> tokens = random_tokens(decode_tokens, vocab, rng);
-            row.decode = time_runs(runs, decode_tokens, [&] {
-              session.rewind_to(0);
-              for (int32_t token : tokens) session.append(std::span<const int32_t>(&token, 1));
-            });
-          }
-        }
+        row.bytes_per_token = bytes_per_token(*model);
+        measure_speed(*model, session_options(flags), prompt_tokens, decode_tokens, runs, progress, row);
+        row.peak_rss_bytes = peak_rss_bytes();  // of the load and speed runs; perplexity's buffers are its own
         // Perplexity once per precision (it does not depend on threads), at the most threads.
         if (!ppl_text.empty() && threads == max_threads) {
+          progress.next();
           PerplexityOptions options;
           options.context = std::min<int64_t>(ppl_context, model->config().context_length);
           options.max_chunks = ppl_chunks;
@@ -301,7 +303,6 @@ int bench_precisions_command(int argc, char** argv) {
           report.ppl_context = options.context;
           quality = compute_perplexity(*model, ppl_text, ppl_file, options);
         }
-        row.peak_rss_bytes = peak_rss_bytes();
         model.reset();
         report.rows.push_back(row);
       }
@@ -317,19 +318,24 @@ int bench_precisions_command(int argc, char** argv) {
             }
           }
     }
+    progress.finish();
   } catch (const std::exception&) {
+    progress.finish();
     // Ctrl-C: keep what was measured (whole rows only); any other error goes up as usual.
     if (!InterruptGuard::interrupted().load()) throw;
     report.interrupted = true;
   }
   report.machine.peak_rss_scope = rss_per_model ? "per model (VmHWM reset before each load)" : "process (cumulative)";
+  report.rows.insert(report.rows.end(), llama_rows.begin(), llama_rows.end());
+  apply_roofline(report);
 
   const std::string table = report_table(report);
   std::fputs(table.c_str(), stdout);
-  write_file(fs::path(out_dir) / "report.json", report_json(report));
-  write_file(fs::path(out_dir) / "report.csv", report_csv(report));
-  std::fprintf(stderr, "phirun: wrote %s and %s\n", (fs::path(out_dir) / "report.json").c_str(),
-               (fs::path(out_dir) / "report.csv").c_str());
+  const fs::path out(out_dir);
+  write_report_file(out / "report.json", report_json(report));
+  write_report_file(out / "report.csv", report_csv(report));
+  write_report_file(out / "report.svg", report_svg(report));
+  std::fprintf(stderr, "phirun: wrote %s, report.csv and report.svg\n", (out / "report.json").c_str());
   if (report.interrupted) {
     std::fprintf(stderr, "phirun: interrupted: the reports hold the %zu rows measured before it\n", report.rows.size());
     return 130;

@@ -16,55 +16,12 @@
 
 #include "tests/common/test_model.h"
 #include "tests/common/tiny_model.h"
+#include "tests/tools/cli_run.h"
 
 namespace phirun {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Runs phirun with `arguments` (already shell-quoted) under a time limit, capturing both streams.
-RunResult run_phirun(const std::string& arguments, int timeout_seconds = 120) {
-  // ctest runs tests as parallel processes: each call gets files of its own.
-  static int call = 0;
-  const std::string stem =
-      ::testing::TempDir() + "phirun_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++call);
-  const std::string out_path = stem + ".out", err_path = stem + ".err";
-  const std::string command = "timeout " + std::to_string(timeout_seconds) + " " + PHIRUN_EXECUTABLE + " " + arguments +
-                              " >" + out_path + " 2>" + err_path + " </dev/null";
-  const int status = std::system(command.c_str());
-  RunResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_file(out_path);
-  result.err = read_file(err_path);
-  std::filesystem::remove(out_path);
-  std::filesystem::remove(err_path);
-  return result;
-}
-
-std::string quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-int count_lines(const std::string& text) { return int(std::count(text.begin(), text.end(), '\n')); }
-
-// One error line naming the problem, exit code 1 (2 for command-line mistakes).
-void expect_one_error(const RunResult& result, const std::string& needle) {
-  EXPECT_NE(result.exit_code, 0);
-  EXPECT_LT(result.exit_code, 124) << "timed out or killed by a signal";
-  EXPECT_NE(result.err.find(needle), std::string::npos) << "stderr: " << result.err;
-  EXPECT_NE(result.err.find("error"), std::string::npos) << "stderr: " << result.err;
-}
+using namespace cli_test;
 
 TEST(Cli, NoArgumentsPrintsCommandsWithExamples) {
   const RunResult result = run_phirun("");
@@ -288,6 +245,11 @@ TEST(Cli, InfoSystemNamesTheChosenKernelVariant) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("kernel variants: scalar"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("chosen:"), std::string::npos) << result.out;
+  // This build's CUDA: "built without CUDA", "none found (why)" or one "cuda:N" line per device.
+  EXPECT_TRUE(result.out.find("cuda devices:   built without CUDA") != std::string::npos ||
+              result.out.find("cuda devices:   none found (") != std::string::npos ||
+              result.out.find("\ncuda:0 ") != std::string::npos)
+      << result.out;
   expect_one_error(run_phirun("generate -p hi --isa sse9"), "unknown kernel variant");
 }
 
@@ -326,105 +288,6 @@ TEST(Cli, MaxMemoryRefusesAModelThatWouldNotFit) {
                    "memory size '12Q' is not a positive size such as 4G, 512M or 1000000");
   const RunResult fits = run_phirun("chat -n 1 --ids --max-memory 64M -m " + quote(model) + " -p hi");
   EXPECT_EQ(fits.exit_code, 0) << fits.err;
-}
-
-// bench --precisions on a tiny F32 model: every precision at every thread count in the table,
-// report.json and report.csv with the same numbers, KL divergence against the highest precision,
-// and the second run reusing the cached builds.
-TEST(Cli, BenchPrecisionsWritesConsistentReports) {
-  const std::string dir = ::testing::TempDir() + "phirun_bench_precisions_" + std::to_string(::getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string model_path = dir + "/tiny-f32.gguf";
-  testing::TinyModelOptions options;
-  options.matrix_type = TensorType::F32;
-  testing::write_tiny_llama_gguf(model_path, options);
-  // Text of random lowercase words: the tiny vocabulary spells it nearly a byte per token, so
-  // 3000 bytes give several 64-token chunks.
-  std::mt19937 rng(7);
-  std::string text;
-  while (text.size() < 3000) {
-    for (int i = 0, n = 2 + int(rng() % 6); i < n; ++i) text += char('a' + rng() % 26);
-    text += rng() % 9 == 0 ? ".\n" : " ";
-  }
-  const std::string text_path = dir + "/text.txt";
-  std::ofstream(text_path) << text;
-  const std::string out_dir = dir + "/out";
-  const std::string arguments = "bench -i " + quote(model_path) +
-                                " --precisions int4,fp16,q4_1,int8 -t 1,2 -p 8 -n 4 " + "--runs 2 --ppl-file " +
-                                quote(text_path) + " --ppl-ctx 64 --out " + quote(out_dir);
-  const RunResult first = run_phirun(arguments, 300);
-  ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.err.find("building"), std::string::npos) << first.err;
-
-  const nlohmann::json json = nlohmann::json::parse(read_file(out_dir + "/report.json"));
-  EXPECT_EQ(json["reference_precision"], "fp16");
-  EXPECT_FALSE(json["machine"]["cpu_model"].get<std::string>().empty());
-  const auto& rows = json["rows"];
-  ASSERT_EQ(rows.size(), 8u) << json.dump(2);
-  const char* expected_order[] = {"fp16", "fp16", "int8", "int8", "q4_1", "q4_1", "int4", "int4"};
-  for (size_t i = 0; i < rows.size(); ++i) {
-    EXPECT_EQ(rows[i]["precision"], expected_order[i]);
-    EXPECT_EQ(rows[i]["threads"], i % 2 == 0 ? 1 : 2);
-    EXPECT_EQ(rows[i]["prefill_tokens_per_second"]["runs"].size(), 2u);
-    EXPECT_GT(rows[i]["decode_tokens_per_second"]["median"].get<double>(), 0.0);
-    EXPECT_LE(rows[i]["decode_tokens_per_second"]["p10"].get<double>(),
-              rows[i]["decode_tokens_per_second"]["p90"].get<double>());
-    EXPECT_GT(rows[i]["peak_rss_bytes"].get<double>(), 0.0);
-    EXPECT_GT(rows[i]["ppl"].get<double>(), 1.0);
-    EXPECT_NE(first.out.find(expected_order[i]), std::string::npos) << first.out;
-  }
-  // Smaller types give smaller files, and drift further from the reference.
-  EXPECT_GT(rows[0]["file_bytes"].get<double>(), rows[2]["file_bytes"].get<double>());
-  EXPECT_GT(rows[2]["file_bytes"].get<double>(), rows[4]["file_bytes"].get<double>());
-  EXPECT_TRUE(rows[0]["kld_mean"].is_null());
-  EXPECT_GT(rows[2]["kld_mean"].get<double>(), 0.0);
-  EXPECT_GT(rows[4]["kld_mean"].get<double>(), rows[2]["kld_mean"].get<double>());
-  EXPECT_GT(rows[6]["kld_mean"].get<double>(), rows[2]["kld_mean"].get<double>());
-  EXPECT_GT(rows[4]["file_bytes"].get<double>(), rows[6]["file_bytes"].get<double>()) << "q4_1 stores a minimum";
-  EXPECT_EQ(rows[2]["kld_mean"], rows[3]["kld_mean"]) << "one quality measurement per precision";
-
-  // report.csv: the same rows, each number as in report.json.
-  std::istringstream csv(read_file(out_dir + "/report.csv"));
-  std::string line;
-  std::vector<std::vector<std::string>> cells;
-  while (std::getline(csv, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> row;
-    std::stringstream fields(line);
-    std::string field;
-    while (std::getline(fields, field, ',')) row.push_back(field);
-    if (line.back() == ',') row.emplace_back();
-    cells.push_back(row);
-  }
-  ASSERT_EQ(cells.size(), 9u);
-  const std::vector<std::string>& header = cells[0];
-  auto json_value = [](const nlohmann::json& row, const std::string& column) -> nlohmann::json {
-    for (const char* spread : {"prefill", "decode"})
-      if (column.rfind(spread, 0) == 0)
-        return row[std::string(spread) + "_tokens_per_second"][column.substr(std::string(spread).size() + 1)];
-    return row[column];
-  };
-  for (size_t i = 0; i < rows.size(); ++i) {
-    ASSERT_EQ(cells[i + 1].size(), header.size()) << i;
-    EXPECT_EQ(cells[i + 1][0], rows[i]["precision"]);
-    for (size_t c = 1; c < header.size(); ++c) {
-      const nlohmann::json value = json_value(rows[i], header[c]);
-      if (value.is_null()) {
-        EXPECT_EQ(cells[i + 1][c], "") << header[c];
-      } else {
-        EXPECT_EQ(std::stod(cells[i + 1][c]), value.get<double>()) << header[c] << " row " << i;
-      }
-    }
-  }
-
-  const RunResult second = run_phirun(arguments, 300);
-  ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(second.err.find("building"), std::string::npos) << second.err;
-  EXPECT_NE(second.err.find("cached"), std::string::npos) << second.err;
-  expect_one_error(run_phirun("bench -i " + quote(model_path) + " --precisions int3 --out " + quote(out_dir)),
-                   "'int3' is not fp32");
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
