@@ -320,5 +320,71 @@ TEST(TokenizerExport, Qwen2TokenizerJsonBuildsToQwen2sTokenizer) {
     EXPECT_EQ(built.encode(vectors[i].text), vectors[i].ids) << "vector " << i;
 }
 
+// Gemma's SentencePiece settings (tests/fixtures/make_gemma_tokenizer_fixtures.py: a 4000-piece BPE
+// model trained with Gemma's NormalizerSpec and TrainerSpec: no dummy prefix, extra whitespace kept,
+// byte fallback, digits split, identity normalization): the builder exports add_space_prefix false
+// from tokenizer.model, and the runtime's tokenizer gives the `sentencepiece` library's ids and
+// decoding on the hard strings and the evaluation texts.
+TEST(TokenizerExport, GemmaSentencePieceSettingsMatchSentencePiece) {
+  testing::TempDir dir;
+  const std::string folder = dir.file("gemma");
+  fs::create_directories(folder);
+  fs::copy_file("tests/fixtures/tokenizer/gemma_sp/tokenizer.model", folder + "/tokenizer.model");
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(testing::fixture_folder("gemma-tiny") + "/config.json"));
+  config["vocab_size"] = 4000;
+  config["pad_token_id"] = 0;
+  config["eos_token_id"] = 1;
+  config["bos_token_id"] = 2;
+  std::ofstream(folder + "/config.json") << config.dump();
+  const ExportedTokenizer exported = export_tokenizer(folder, fixture_config(folder));
+  EXPECT_EQ(exported.model, "llama");
+  EXPECT_FALSE(value_of(exported.metadata, "tokenizer.ggml.add_space_prefix").u) << "Gemma adds no dummy prefix";
+  GgufWriter writer;
+  for (const auto& [key, value] : exported.metadata) writer.set(key, value);
+  const std::vector<uint8_t> bytes = writer.to_bytes();
+  const Tokenizer tokenizer(vocab_from_gguf(GgufFile::parse(bytes.data(), bytes.size(), "gemma-tokenizer.gguf")));
+  auto encode = [&](const std::string& text) {
+    std::vector<int32_t> ids = tokenizer.encode(text, false);
+    if (!ids.empty() && ids.front() == 2) ids.erase(ids.begin());  // BOS: sentencepiece's encode adds none
+    return ids;
+  };
+
+  std::ifstream in("tests/fixtures/tokenizer/gemma_sp_fixture.json");
+  const nlohmann::json fixture = nlohmann::json::parse(in);
+  ASSERT_GE(fixture.at("cases").size(), 110u);
+  for (const auto& c : fixture.at("cases")) {
+    const std::string name = c.at("name").get<std::string>();
+    const std::vector<int32_t> ids = encode(c.at("text").get<std::string>());
+    EXPECT_EQ(ids, c.at("ids").get<std::vector<int32_t>>()) << "case " << name;
+    EXPECT_EQ(tokenizer.decode(ids), c.at("decoded").get<std::string>()) << "case " << name;
+  }
+  const auto block_size = fixture.at("block_size").get<size_t>();
+  ASSERT_EQ(fixture.at("files").size(), 3u);
+  for (const auto& file : fixture.at("files")) {
+    const std::string name = file.at("name").get<std::string>();
+    std::ifstream text_file("tests/data/eval-text/" + name, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(text_file)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(text.size(), file.at("bytes").get<size_t>()) << name;
+    const std::vector<int32_t> ids = encode(text);
+    EXPECT_EQ(ids.size(), file.at("token_count").get<size_t>()) << name;
+    const auto first = file.at("first_ids").get<std::vector<int32_t>>();
+    EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + std::min(ids.size(), first.size())), first) << name;
+    const auto hashes = file.at("block_hashes").get<std::vector<std::string>>();
+    int bad_blocks = 0;
+    for (size_t block = 0; block < hashes.size() && block * block_size < ids.size(); ++block) {
+      const size_t begin = block * block_size, count = std::min(block_size, ids.size() - begin);
+      uint64_t hash = 0xcbf29ce484222325ull;
+      for (size_t k = begin; k < begin + count; ++k) {
+        const auto value = static_cast<uint32_t>(ids[k]);
+        for (int shift = 0; shift < 32; shift += 8) hash = (hash ^ ((value >> shift) & 0xFF)) * 0x100000001b3ull;
+      }
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+      bad_blocks += hashes[block] != hex;
+    }
+    EXPECT_EQ(bad_blocks, 0) << name;
+  }
+}
+
 }  // namespace
 }  // namespace phirun
