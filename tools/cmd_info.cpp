@@ -7,9 +7,13 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/thread_pool.h"
+#if defined(PHIRUN_HAVE_CUDA)
+#include "kernels/cuda/device.h"
+#endif
 #include "runtime/gguf.h"
 #include "tokenizer/chat_template.h"
 #include "tools/cli_common.h"
@@ -64,6 +68,17 @@ int print_system() {
   const char* forced = std::getenv("PHIRUN_ISA");
   std::printf("chosen:         %s%s\n", std::string(isa_name(active_isa())).c_str(),
               forced && *forced ? " (forced by PHIRUN_ISA)" : " (the most capable supported)");
+#if defined(PHIRUN_HAVE_CUDA)
+  std::string why_none;
+  const std::vector<CudaDeviceInfo> devices = cuda_devices(&why_none);
+  if (devices.empty()) std::printf("cuda devices:   none found (%s)\n", why_none.c_str());
+  for (const CudaDeviceInfo& device : devices)
+    std::printf("cuda:%d          %s, compute %d.%d, %s, %d multiprocessors\n", device.index, device.name.c_str(),
+                device.compute_major, device.compute_minor, human_bytes(device.memory_bytes).c_str(),
+                device.multiprocessors);
+#else
+  std::printf("cuda devices:   built without CUDA (configure with -DPHIRUN_CUDA=ON)\n");
+#endif
   return 0;
 }
 

@@ -288,6 +288,11 @@ TEST(Cli, InfoSystemNamesTheChosenKernelVariant) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("kernel variants: scalar"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("chosen:"), std::string::npos) << result.out;
+  // This build's CUDA: "built without CUDA", "none found (why)" or one "cuda:N" line per device.
+  EXPECT_TRUE(result.out.find("cuda devices:   built without CUDA") != std::string::npos ||
+              result.out.find("cuda devices:   none found (") != std::string::npos ||
+              result.out.find("\ncuda:0 ") != std::string::npos)
+      << result.out;
   expect_one_error(run_phirun("generate -p hi --isa sse9"), "unknown kernel variant");
 }
 
