@@ -212,4 +212,14 @@ GeneratorParams resolve_generator_params(const GeneratorParams& given, const Mod
   return params;
 }
 
+std::optional<LongRopePolicy> long_rope_policy_from_name(std::string_view name) {
+  if (name == "reprefill") return LongRopePolicy::Reprefill;
+  if (name == "keep-cache") return LongRopePolicy::KeepCache;
+  return std::nullopt;
+}
+
+const char* long_rope_policy_name(LongRopePolicy policy) {
+  return policy == LongRopePolicy::Reprefill ? "reprefill" : "keep-cache";
+}
+
 }  // namespace phirun

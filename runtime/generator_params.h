@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,10 @@ const std::vector<std::string>& search_option_names();
 // Fills max_length and stop tokens from the model, then checks every option and their
 // combinations; throws std::runtime_error naming the option and the problem.
 GeneratorParams resolve_generator_params(const GeneratorParams& params, const Model& model);
+
+// The LongRoPE policy by its flag name: "reprefill" or "keep-cache"; nullopt for any other name.
+std::optional<LongRopePolicy> long_rope_policy_from_name(std::string_view name);
+const char* long_rope_policy_name(LongRopePolicy policy);
 
 // True when the options pick the next token by argmax (onnxruntime-genai's rule).
 bool is_greedy(const GeneratorParams& params);

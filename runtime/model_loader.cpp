@@ -48,13 +48,19 @@ std::vector<float> rope_factors(const GgufFile& file, const std::string& name, i
   const GgufTensor* tensor = file.find_tensor(name);
   if (!tensor)
     fail(file, "LongRoPE needs both rope_factors_short.weight and rope_factors_long.weight; " + name + " is missing");
-  if (tensor->n_elements != uint64_t(count))
-    fail(file, "tensor " + name + " has " + std::to_string(tensor->n_elements) +
-                   " factors, expected rope.dimension_count / 2 = " + std::to_string(count));
+  // F32 only, as llama.cpp's converter writes them and its rope op requires.
+  if (tensor->type != TensorType::F32)
+    fail(file, "tensor " + name + " is " + std::string(type_name(tensor->type)) + ", expected F32");
+  if (tensor->n_dims != 1 || tensor->n_elements != uint64_t(count))
+    fail(file, "tensor " + name + " has " + std::to_string(tensor->n_elements) + " factors in " +
+                   std::to_string(tensor->n_dims) +
+                   " dimensions, expected one row of rope.dimension_count / 2 = " + std::to_string(count));
   std::vector<float> factors(static_cast<size_t>(count));
   type_traits(tensor->type).dequantize(tensor->data, factors.data(), count);
-  for (float factor : factors)
-    if (!std::isfinite(factor) || factor <= 0.0f) fail(file, "tensor " + name + " holds a factor that is not positive");
+  for (size_t i = 0; i < factors.size(); ++i)
+    if (!std::isfinite(factors[i]) || factors[i] <= 0.0f)
+      fail(file, "tensor " + name + " factor " + std::to_string(i) + " = " + std::to_string(factors[i]) +
+                     " is not a finite positive number");
   return factors;
 }
 

@@ -268,6 +268,7 @@ PerplexityResult compute_perplexity(const Model& model, const std::string& text,
   SessionOptions session_options;
   session_options.context_length = context;
   session_options.kv_type = options.kv_type;
+  session_options.activations = options.activations;
   Session session(model, session_options);
   const int64_t words = row_words(n_vocab);
   std::vector<uint16_t> rows(size_t(scored * words));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "kernels/ops.h"
 #include "runtime/model.h"
 
 namespace phirun {
@@ -20,6 +21,9 @@ struct PerplexityOptions {
   int64_t context = 512;
   int64_t max_chunks = 0;  // 0: every whole chunk
   TensorType kv_type = TensorType::F16;
+  // Activations of integer-weight matmuls (--accuracy): int16 as generation does by default; float
+  // separates a quantized file's own loss from the activation path's.
+  ActivationPrecision activations = ActivationPrecision::Int16;
   // A base file: compared against when it exists, written when it does not.
   std::string kld_base;
   std::function<void(int64_t chunk, int64_t chunks, double running_ppl)> on_chunk;

@@ -118,15 +118,21 @@ CharClass char_class(char32_t code_point) {
 PreTokenizer pre_tokenizer_from_name(std::string_view name) {
   if (name == "smollm") return PreTokenizer::SmolLM;
   if (name == "gpt-4o") return PreTokenizer::Gpt4o;
+  if (name == "qwen2") return PreTokenizer::Qwen2;
   if (name == "gpt2" || name == "default") return PreTokenizer::Gpt2;
-  throw std::runtime_error("unsupported tokenizer.ggml.pre \"" + std::string(name) +
-                           "\": supported pre-tokenizers are \"smollm\", \"gpt-4o\", \"gpt2\" and \"default\"");
+  throw std::runtime_error(
+      "unsupported tokenizer.ggml.pre \"" + std::string(name) +
+      "\": supported pre-tokenizers are \"smollm\", \"gpt-4o\", \"qwen2\", \"gpt2\" and \"default\"");
 }
 
 void split_words(PreTokenizer kind, std::string_view text, std::vector<std::string_view>& words) {
   if (text.empty()) return;
   if (kind == PreTokenizer::Gpt4o) {
     split_o200k_words(text, words);
+    return;
+  }
+  if (kind == PreTokenizer::Qwen2) {
+    split_qwen2_words(text, words);
     return;
   }
   const std::vector<CharInfo> chars = classify_text(text);

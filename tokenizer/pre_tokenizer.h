@@ -3,7 +3,7 @@
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 // SmolLM's, which first isolates every \p{N} character and then applies GPT-2's pattern to each
 // stretch between them (Hugging Face: Sequence[Digits(individual_digits), ByteLevel]), and
-// o200k's (GPT-4o, Phi-4-mini: see pre_tokenizer_o200k.cpp).
+// o200k's (GPT-4o, Phi-4-mini) and Qwen2's (see pre_tokenizer_o200k.cpp).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,7 @@ enum class PreTokenizer {
   Gpt2,    // tokenizer.ggml.pre "gpt2" or "default"
   SmolLM,  // tokenizer.ggml.pre "smollm"
   Gpt4o,   // tokenizer.ggml.pre "gpt-4o": the o200k pattern (Phi-4-mini)
+  Qwen2,   // tokenizer.ggml.pre "qwen2": Qwen2's split pattern (one digit per word)
 };
 
 // The four classes GPT-2's pattern tells apart: \p{L}, \p{N}, \s, and everything else.

@@ -1,7 +1,10 @@
-// The o200k pattern as a scanner, no regex library. The pattern's alternatives, in order:
+// The o200k pattern, and Qwen2's, as scanners, no regex library. The o200k pattern's alternatives, in order:
 //   A1 [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?
 //   A2 [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?
 //   A3 \p{N}{1,3}    A4  ?[^\s\p{L}\p{N}]+[\r\n/]*    A5 \s*[\r\n]+    A6 \s+(?!\S)    A7 \s+
+// Qwen2's (Hugging Face Split regex; llama.cpp's tokenizer.ggml.pre "qwen2"), in order:
+//   B1 (?i:'s|'t|'re|'ve|'m|'ll|'d)    B2 [^\r\n\p{L}\p{N}]?\p{L}+    B3 \p{N}
+//   B4  ?[^\s\p{L}\p{N}]+[\r\n]*      B5-B7 as A5-A7
 // Every character is matched by one of them, so matches tile the text; at each position the
 // scanner returns the end the backtracking regex engine (Oniguruma, in Hugging Face) would find.
 // "Upper" below is the class [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}], "lower" [\p{Ll}\p{Lm}\p{Lo}\p{M}].
@@ -90,14 +93,39 @@ class O200kScanner {
       return k;
     }
     // A4: an optional space, then other characters, then line breaks (a '/' is already "other").
-    const size_t q = (chars_[p].code_point == ' ' && p + 1 < count_ && has(p + 1, kOther)) ? p + 1 : p;
-    if (has(q, kOther)) {
-      size_t k = q + 1;
-      while (k < count_ && has(k, kOther)) ++k;
-      while (k < count_ && (has(k, kLineBreak) || chars_[k].code_point == '/')) ++k;
+    if (const std::optional<size_t> end = others(p, true)) return *end;
+    return white_space_end(p);
+  }
+
+  size_t qwen2_match_end(size_t p) const {
+    if (chars_[p].code_point == '\'') {  // B1
+      if (const size_t end = contraction_end(p); end != p) return end;
+    }
+    // B2: the prefix character only where a letter follows it (else the regex backtracks past it).
+    const size_t first_letter = has(p, kPrefix) && p + 1 < count_ && has(p + 1, kLetter) ? p + 1 : p;
+    if (has(first_letter, kLetter)) {
+      size_t k = first_letter + 1;
+      while (k < count_ && has(k, kLetter)) ++k;
       return k;
     }
-    // White space is all that is left.
+    if (has(p, kNumber)) return p + 1;  // B3: one digit
+    if (const std::optional<size_t> end = others(p, false)) return *end;
+    return white_space_end(p);
+  }
+
+ private:
+  // A4 / B4: an optional space, then other characters, then line breaks (and '/' for o200k).
+  std::optional<size_t> others(size_t p, bool slash_too) const {
+    const size_t q = (chars_[p].code_point == ' ' && p + 1 < count_ && has(p + 1, kOther)) ? p + 1 : p;
+    if (!has(q, kOther)) return std::nullopt;
+    size_t k = q + 1;
+    while (k < count_ && has(k, kOther)) ++k;
+    while (k < count_ && (has(k, kLineBreak) || (slash_too && chars_[k].code_point == '/'))) ++k;
+    return k;
+  }
+
+  // A5-A7: white space is all that is left at p.
+  size_t white_space_end(size_t p) const {
     size_t run_end = p + 1;
     while (run_end < count_ && has(run_end, kWhiteSpace)) ++run_end;
     for (size_t j = run_end; j > p; --j) {  // A5: up to the last line break of the run
@@ -108,7 +136,6 @@ class O200kScanner {
     return run_end;                            // A7
   }
 
- private:
   bool has(size_t index, uint16_t flag) const { return (chars_[index].flags & flag) != 0; }
 
   // A1, then A2, each first with the optional prefix character taken, then without it.
@@ -171,7 +198,10 @@ class O200kScanner {
 
 }  // namespace
 
-void split_o200k_words(std::string_view text, std::vector<std::string_view>& words) {
+namespace {
+
+template <class MatchEnd>
+void split_words_by(std::string_view text, std::vector<std::string_view>& words, MatchEnd match_end) {
   if (text.empty()) return;
   if (text.size() > UINT32_MAX) {
     throw std::runtime_error("split_words: text of " + std::to_string(text.size()) +
@@ -192,10 +222,20 @@ void split_o200k_words(std::string_view text, std::vector<std::string_view>& wor
 
   const O200kScanner scanner(std::move(chars));
   for (size_t begin = 0; begin < scanner.count();) {
-    const size_t end = scanner.match_end(begin);
+    const size_t end = match_end(scanner, begin);
     words.push_back(text.substr(scanner.offset(begin), scanner.offset(end) - scanner.offset(begin)));
     begin = end;
   }
+}
+
+}  // namespace
+
+void split_o200k_words(std::string_view text, std::vector<std::string_view>& words) {
+  split_words_by(text, words, [](const O200kScanner& scanner, size_t p) { return scanner.match_end(p); });
+}
+
+void split_qwen2_words(std::string_view text, std::vector<std::string_view>& words) {
+  split_words_by(text, words, [](const O200kScanner& scanner, size_t p) { return scanner.qwen2_match_end(p); });
 }
 
 }  // namespace phirun

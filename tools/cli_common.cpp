@@ -3,11 +3,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "kernels/cpu/isa.h"
 #include "runtime/default_model.h"
+#include "runtime/generator_params.h"
 #include "runtime/memory_budget.h"
 
 namespace phirun::cli {
@@ -25,6 +27,15 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("--isa", flags.isa, "kernel variant: scalar, avx2, avx512, avx512vnni, neon (default: the best)");
   app.add_option("--max-memory", flags.max_memory,
                  "refuse to load a model whose weights and KV cache need more than this (e.g. 4G, 512M)");
+  add_longrope_policy_flag(app, flags);
+}
+
+void add_longrope_policy_flag(CLI::App& app, ModelFlags& flags) {
+  app.add_option("--longrope-policy", flags.longrope_policy,
+                 "LongRoPE models (Phi-3-128k, Phi-3.5, Phi-4-mini) once the sequence passes the original context: "
+                 "reprefill (default, as transformers: run the whole sequence again under the long factors) or "
+                 "keep-cache (keep the keys cached under the short factors; no recomputation, different logits)")
+      ->check(CLI::IsMember({"reprefill", "keep-cache"}));
 }
 
 std::string resolve_model_path(const ModelFlags& flags) {
@@ -57,6 +68,9 @@ SessionOptions session_options(const ModelFlags& flags) {
   options.activations = flags.accuracy == "int8"    ? ActivationPrecision::Int8
                         : flags.accuracy == "int16" ? ActivationPrecision::Int16
                                                     : ActivationPrecision::Float;
+  const std::optional<LongRopePolicy> policy = long_rope_policy_from_name(flags.longrope_policy);
+  if (!policy) throw std::runtime_error("--longrope-policy " + flags.longrope_policy + ": not reprefill or keep-cache");
+  options.long_rope = *policy;
   return options;
 }
 

@@ -18,12 +18,13 @@ struct ModelFlags {
   int threads = 0;         // 0: physical cores
   int64_t context = 0;     // 0: min(model context, 4096)
   std::string kv_type = "f16";
-  std::string accuracy = "int16";  // activation precision: float | int16 | int8
-  std::string isa;                 // kernel variant; empty: PHIRUN_ISA or the best this CPU runs
-  std::string max_memory;          // "4G", "512M": weights + KV cache must fit; empty: physical memory
+  std::string accuracy = "int16";             // activation precision: float | int16 | int8
+  std::string isa;                            // kernel variant; empty: PHIRUN_ISA or the best this CPU runs
+  std::string max_memory;                     // "4G", "512M": weights + KV cache must fit; empty: physical memory
+  std::string longrope_policy = "reprefill";  // LongRoPE models crossing their original context
 };
 
-// -m, -t, -c, --kv-type, --accuracy, --isa, --max-memory.
+// -m, -t, -c, --kv-type, --accuracy, --isa, --max-memory, --longrope-policy.
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 
 // The model path to open: -m, else the default model (saying so on stderr). Throws with the
@@ -31,6 +32,8 @@ void add_model_flags(CLI::App& app, ModelFlags& flags);
 std::string resolve_model_path(const ModelFlags& flags);
 
 std::unique_ptr<Model> load_model(const ModelFlags& flags);
+// --longrope-policy on an app of its own (phirun bench takes only some of the model flags).
+void add_longrope_policy_flag(CLI::App& app, ModelFlags& flags);
 SessionOptions session_options(const ModelFlags& flags);
 
 // The prompt from -p or -f FILE (exactly one of them).

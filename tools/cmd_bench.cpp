@@ -112,6 +112,7 @@ int bench_command(int argc, char** argv) {
   app.add_option("--accuracy", flags.accuracy, "activations of integer-weight matmuls: float, int16 or int8")
       ->check(CLI::IsMember({"float", "int16", "int8"}));
   app.add_option("--isa", flags.isa, "kernel variant (default: the best this CPU runs)");
+  add_longrope_policy_flag(app, flags);
   app.add_flag("--json", json, "print the results as JSON");
   if (int code = parse_subcommand(app, argc, argv); code >= 0) return code;
   const std::vector<int> thread_counts = parse_thread_list(thread_list);

@@ -37,6 +37,7 @@ int perplexity_command(int argc, char** argv) {
   const std::unique_ptr<Model> model = load_model(model_flags);
   options.context = model_flags.context > 0 ? model_flags.context : 512;
   options.kv_type = session_options(model_flags).kv_type;
+  options.activations = session_options(model_flags).activations;
   options.on_chunk = [](int64_t chunk, int64_t, double ppl) {
     std::printf("[%lld]%.4f,", static_cast<long long>(chunk), ppl);
     std::fflush(stdout);

@@ -74,6 +74,7 @@ GeneratorParams generator_params(const Model& model, const ModelFlags& model_fla
   }
   params.kv_type = session_options(model_flags).kv_type;
   params.activations = session_options(model_flags).activations;
+  params.long_rope = session_options(model_flags).long_rope;
   return params;
 }
 

@@ -139,6 +139,11 @@ PHIRUN_API phirun_status phirun_generator_params_set_stop_token_ids(phirun_gener
 PHIRUN_API phirun_status phirun_generator_params_add_stop_string(phirun_generator_params* params, const char* text);
 /* "f16" (default) or "f32" (exact comparisons). */
 PHIRUN_API phirun_status phirun_generator_params_set_kv_cache_type(phirun_generator_params* params, const char* type);
+/* LongRoPE models (Phi-3-128k, Phi-3.5-mini, Phi-4-mini) when the sequence first passes the original
+ * context: "reprefill" (default, as transformers: the cached positions, rotated with the short
+ * factors, are computed again under the long ones) or "keep-cache" (they are kept as they are). */
+PHIRUN_API phirun_status phirun_generator_params_set_longrope_policy(phirun_generator_params* params,
+                                                                     const char* policy);
 
 /* ---- Generator ------------------------------------------------------------------------------ */
 

@@ -222,6 +222,10 @@ class GeneratorParams {
     detail::check(phirun_generator_params_set_kv_cache_type(handle_.get(), type.c_str()));
     return *this;
   }
+  GeneratorParams& set_longrope_policy(const std::string& policy) {
+    detail::check(phirun_generator_params_set_longrope_policy(handle_.get(), policy.c_str()));
+    return *this;
+  }
   const phirun_generator_params* get() const { return handle_.get(); }
 
  private:

@@ -98,8 +98,18 @@ void CpuOps::swiglu(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-// Scalar only for now (Gemma is the one user): rows split across the pool when large.
+// The scalar reference computes as torch's gelu(approximate="tanh") does; the SIMD variants use
+// the exp form (kernels/cpu/elementwise/elementwise.h).
 void CpuOps::geglu(const float* gate, const float* up, int64_t n, float* out) {
+  if (op_kernels_) {
+    const int64_t chunks = (n + 15) / 16;  // multiples of 16: every element takes the vector path
+    if (chunks < 256) return op_kernels_->geglu(gate, up, n, out);
+    pool_.parallel_for(chunks, [&](int64_t begin, int64_t end) {
+      const int64_t first = 16 * begin, last = std::min(n, 16 * end);
+      op_kernels_->geglu(gate + first, up + first, last - first, out + first);
+    });
+    return;
+  }
   auto run = [&](int64_t first, int64_t last) {
     constexpr float kSqrt2OverPi = 0.7978845608028654f;
     for (int64_t i = first; i < last; ++i) {

@@ -1,5 +1,5 @@
 // The table of the forward pass's other ops for one instruction-set variant: fused attention
-// over an F16 KV cache, RMSNorm and SwiGLU. nullptr entries fall back to the references.
+// over an F16 KV cache, RMSNorm, SwiGLU and GeGLU. nullptr entries fall back to the references.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@ struct OpKernels {
   AttentionKernel attention = nullptr;
   RmsNormKernel rms_norm = nullptr;  // one row
   SwigluKernel swiglu = nullptr;
+  SwigluKernel geglu = nullptr;  // gelu_tanh(gate) * up: the same signature
 };
 
 const OpKernels* op_kernels(Isa isa);  // nullptr for Scalar

@@ -482,10 +482,14 @@ ExportedTokenizer export_tokenizer(const std::string& folder_name, const HfConfi
 
   ExportedTokenizer exported;
   Vocabulary vocab;
+  std::optional<bool> space_prefix;  // tokenizer.ggml.add_space_prefix, when the files say
   // As llama.cpp: a tokenizer.model wins (unless the config names a GPT-2 tokenizer), then a
   // SentencePiece-style tokenizer.json, then byte-level BPE.
   if (fs::exists(model_path) && class_name != "GPT2Tokenizer" && class_name != "GPT2TokenizerFast") {
-    vocab = vocabulary_from_model(read_sentencepiece_model(model_path.string()), model_path.string(), rows);
+    const SentencePieceModel model = read_sentencepiece_model(model_path.string());
+    // NormalizerSpec.add_dummy_prefix, as llama.cpp's converter writes it (false for Gemma).
+    space_prefix = model.add_dummy_prefix;
+    vocab = vocabulary_from_model(model, model_path.string(), rows);
     exported.model = "llama";
     exported.source = model_path.string();
   } else if (tokenizer && type == "BPE" && byte_fallback) {
@@ -542,7 +546,8 @@ ExportedTokenizer export_tokenizer(const std::string& folder_name, const HfConfi
   if (config.is_llama() && tokenizer_config)
     if (const auto prefix = tokenizer_config->find("add_prefix_space");
         prefix != tokenizer_config->end() && prefix->is_boolean())
-      metadata.emplace_back("tokenizer.ggml.add_space_prefix", GgufValue::of_bool(prefix->get<bool>()));
+      space_prefix = prefix->get<bool>();
+  if (space_prefix) metadata.emplace_back("tokenizer.ggml.add_space_prefix", GgufValue::of_bool(*space_prefix));
   if (auto text = chat_template(folder, tokenizer_config))
     metadata.emplace_back("tokenizer.chat_template", GgufValue::of_string(*text));
   add_generation_config(folder, rows, metadata);

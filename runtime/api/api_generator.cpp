@@ -1,5 +1,6 @@
 // The C API's generator parameters and generator.
 #include <cmath>
+#include <optional>
 
 #include "runtime/api/api_handles.h"
 
@@ -76,6 +77,16 @@ phirun_status phirun_generator_params_set_kv_cache_type(phirun_generator_params*
     if (name != "f16" && name != "f32")
       throw ApiError(PHIRUN_ERROR_INVALID_ARGUMENT, "KV cache type '" + name + "' is not f16 or f32");
     require(params, "params")->params.kv_type = name == "f32" ? phirun::TensorType::F32 : phirun::TensorType::F16;
+  });
+}
+
+phirun_status phirun_generator_params_set_longrope_policy(phirun_generator_params* params, const char* policy) {
+  return guarded([&] {
+    const std::string name = require(policy, "policy");
+    const std::optional<phirun::LongRopePolicy> parsed = phirun::long_rope_policy_from_name(name);
+    if (!parsed)
+      throw ApiError(PHIRUN_ERROR_INVALID_ARGUMENT, "LongRoPE policy '" + name + "' is not reprefill or keep-cache");
+    require(params, "params")->params.long_rope = *parsed;
   });
 }
 

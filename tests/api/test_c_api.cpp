@@ -155,6 +155,10 @@ TEST(CApi, BadInputIsAStatusAndAMessage) {
                 "must be a whole number");
   EXPECT_STATUS(phirun_generator_params_set_kv_cache_type(params, "q8"), PHIRUN_ERROR_INVALID_ARGUMENT, "'q8'");
   EXPECT_STATUS(phirun_generator_params_add_stop_string(params, ""), PHIRUN_ERROR_INVALID_ARGUMENT, "empty");
+  EXPECT_STATUS(phirun_generator_params_set_longrope_policy(params, "keep"), PHIRUN_ERROR_INVALID_ARGUMENT,
+                "LongRoPE policy 'keep' is not reprefill or keep-cache");
+  EXPECT_EQ(phirun_generator_params_set_longrope_policy(params, "keep-cache"), PHIRUN_OK);
+  EXPECT_EQ(phirun_generator_params_set_longrope_policy(params, "reprefill"), PHIRUN_OK);
 
   phirun_generator* generator = nullptr;
   ASSERT_EQ(phirun_generator_params_set_search_number(params, "top_p", 0), PHIRUN_OK);  // checked on creation

@@ -1,6 +1,7 @@
 // `phirun build` and `phirun perplexity` as a user runs them: errors are one line and a non-zero
 // exit; an interrupted build (SIGINT) and a build that runs out of space (a file-size limit, as a
-// full disk would) both leave nothing behind.
+// full disk would) both leave nothing behind; `phirun generate --longrope-policy` on a built LongRoPE
+// fixture.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/builder/hf_fixture.h"
@@ -171,6 +173,59 @@ TEST(PerplexityCli, PrintsRunningValuesAndTheFinalEstimate) {
       run(dir, "$PHIRUN perplexity -m " + dir.file("m.gguf") + " -f " + dir.file("short.txt") + " -c 64");
   EXPECT_EQ(too_short.exit_code, 1);
   EXPECT_NE(too_short.err.find("needs at least 128"), std::string::npos) << too_short.err;
+}
+
+// --longrope-policy on `phirun generate` with the phi3-longrope-tiny fixture (original context 48):
+// a 20-token prompt decoded 40 tokens greedily crosses the switch at position 48. The default
+// (reprefill, as transformers' generate) gives transformers' greedy ids at every step whose top-2
+// gap clears the float tolerance (2e-4, as test_phi_family); keep-cache keeps the short-rotated keys,
+// so its logits differ past the switch and its ids part from transformers' there, never before.
+TEST(GenerateCli, LongRopePolicyFlag) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::make_fixture_checkpoint("phi3-longrope-tiny", dir.file("ckpt"), ""));
+  const std::string model = dir.file("m.gguf");
+  const RunResult built = run(dir, "$PHIRUN build -m " + dir.file("ckpt") + " -o " + model + " -p fp32");
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  const nlohmann::json greedy = testing::fixture_reference("phi3-longrope-tiny")["greedy"];
+  const auto expected = greedy["sequence"].get<std::vector<int32_t>>();
+  const size_t prompt_size = greedy["prompt_ids"].size();
+  const int64_t switch_position = 48;  // original_max_position_embeddings of the fixture's config.json
+  auto generated = [&](const std::string& policy) {
+    const RunResult result =
+        run(dir, "$PHIRUN generate -m " + model +
+                     " -p \"Once upon a time, there was a little girl named Lily. She loved to play outside\""
+                     " -n 40 --ignore-eos --ids --kv-type f32 --accuracy float -t 2" +
+                     (policy.empty() ? "" : " --longrope-policy " + policy));
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::vector<int32_t> ids;
+    std::istringstream in(result.out);
+    for (std::string word; in >> word;) ids.push_back(std::stoi(word));
+    return ids;
+  };
+  const std::vector<int32_t> by_default = generated(""), reprefill = generated("reprefill");
+  const std::vector<int32_t> keep = generated("keep-cache");
+  EXPECT_EQ(by_default, reprefill);
+  ASSERT_EQ(reprefill.size(), expected.size() - prompt_size);
+  ASSERT_EQ(keep.size(), reprefill.size());
+  size_t compared = 0;
+  for (; compared < reprefill.size() && greedy["step_gaps"][compared].get<double>() >= 2e-4; ++compared)
+    ASSERT_EQ(reprefill[compared], expected[prompt_size + compared]) << "step " << compared;
+  EXPECT_GT(int64_t(prompt_size + compared), switch_position) << "the compared steps must cross the switch";
+  size_t first_difference = 0;
+  while (first_difference < keep.size() && keep[first_difference] == reprefill[first_difference]) ++first_difference;
+  EXPECT_LT(first_difference, keep.size()) << "keep-cache should differ from reprefill past the switch";
+  EXPECT_GE(int64_t(prompt_size + first_difference), switch_position) << "and not before it";
+
+  const RunResult bad = run(dir, "$PHIRUN generate -m " + model + " -p x --longrope-policy sometimes");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--longrope-policy"), std::string::npos) << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 2)
+      << bad.err;  // CLI11: the error, then "Run with --help"
+  for (const char* command : {"generate", "chat", "bench"}) {
+    const RunResult help = run(dir, std::string("$PHIRUN ") + command + " --help");
+    EXPECT_NE(help.out.find("--longrope-policy"), std::string::npos) << command;
+    EXPECT_NE(help.out.find("keep-cache"), std::string::npos) << command;
+  }
 }
 
 }  // namespace

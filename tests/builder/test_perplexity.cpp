@@ -21,12 +21,14 @@ std::string sample_text() {
 }
 
 // Negative log-likelihoods of every scored token, computed here from the session directly.
-std::vector<double> direct_nll(const Model& model, const std::string& text, int64_t context) {
+std::vector<double> direct_nll(const Model& model, const std::string& text, int64_t context,
+                               ActivationPrecision activations = ActivationPrecision::Int16) {
   std::vector<int32_t> tokens = model.tokenizer().encode(text, false);
   const auto& vocab = model.tokenizer().vocab();
   std::vector<double> nll;
   SessionOptions options;
   options.context_length = context;
+  options.activations = activations;
   const int64_t n_vocab = model.config().vocab_size;
   for (size_t start = 0; start + size_t(context) <= tokens.size(); start += size_t(context)) {
     std::vector<int32_t> chunk(tokens.begin() + int64_t(start), tokens.begin() + int64_t(start) + context);
@@ -44,12 +46,13 @@ std::vector<double> direct_nll(const Model& model, const std::string& text, int6
   return nll;
 }
 
-void expect_matches(const std::string& path) {
+void expect_matches(const std::string& path, ActivationPrecision activations = ActivationPrecision::Int16) {
   const std::unique_ptr<Model> model = Model::load(path);
   PerplexityOptions options;
   options.context = 32;
   options.kv_type = TensorType::F16;
-  const std::vector<double> nll = direct_nll(*model, sample_text(), 32);
+  options.activations = activations;
+  const std::vector<double> nll = direct_nll(*model, sample_text(), 32, activations);
   const PerplexityResult result = compute_perplexity(*model, sample_text(), "sample", options);
   ASSERT_EQ(result.scored_tokens, int64_t(nll.size()));
   double sum = 0, sum2 = 0;
@@ -65,6 +68,24 @@ TEST(Perplexity, MatchesADirectComputation) {
   testing::TempDir dir;
   testing::write_tiny_llama_gguf(dir.file("tiny.gguf"));
   expect_matches(dir.file("tiny.gguf"));
+}
+
+// --accuracy reaches the session: each activation precision matches the session run with it (the
+// tiny model's matrices are Q4_1, so the three paths give different logits), and float differs
+// from int8.
+TEST(Perplexity, UsesTheAskedActivationPrecision) {
+  testing::TempDir dir;
+  testing::write_tiny_llama_gguf(dir.file("tiny.gguf"));
+  for (const ActivationPrecision activations :
+       {ActivationPrecision::Float, ActivationPrecision::Int16, ActivationPrecision::Int8})
+    expect_matches(dir.file("tiny.gguf"), activations);
+  const std::unique_ptr<Model> model = Model::load(dir.file("tiny.gguf"));
+  PerplexityOptions options;
+  options.context = 32;
+  options.activations = ActivationPrecision::Float;
+  const double float_ppl = compute_perplexity(*model, sample_text(), "sample", options).ppl;
+  options.activations = ActivationPrecision::Int8;
+  EXPECT_NE(float_ppl, compute_perplexity(*model, sample_text(), "sample", options).ppl);
 }
 
 TEST(Perplexity, ReplacesEachChunksFirstTokenWithBosWhenTheModelAddsOne) {

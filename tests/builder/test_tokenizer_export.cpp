@@ -1,6 +1,7 @@
 // Tokenizer files -> GGUF tokenizer metadata, against llama.cpp's own conversions: Phi-3's
 // SentencePiece vocabulary (fingerprints of llama.cpp's ggml-vocab-phi-3.gguf) and SmolLM2's
-// byte-level BPE (the default model's GGUF, converted by llama.cpp from the real checkpoint).
+// byte-level BPE (the default model's GGUF, converted by llama.cpp from the real checkpoint), and a
+// Qwen2-shaped tokenizer.json over Qwen2's real vocabulary.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,9 +10,12 @@
 
 #include "models/builder/tokenizer_export.h"
 #include "runtime/gguf.h"
+#include "runtime/tokenizer_loader.h"
 #include "tests/builder/hf_fixture.h"
 #include "tests/common/test_model.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/tokenizer/vector_files.h"
+#include "tokenizer/tokenizer.h"
 
 namespace phirun {
 namespace {
@@ -184,6 +188,11 @@ TEST(TokenizerExport, SmolLM2MatchesTheDefaultModelsGguf) {
   EXPECT_EQ(compared, 12);  // model, pre, tokens, types, merges, 4 ids, add_bos, add_space_prefix, template
 }
 
+// Qwen2's Split regex, as its tokenizer.json spells it.
+constexpr const char* kQwen2Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+    "\\s+(?!\\S)|\\s+";
+
 TEST(TokenizerExport, RecognisesPreTokenizersByShape) {
   const std::string byte_level = R"({"type": "ByteLevel", "add_prefix_space": false, "use_regex": true})";
   EXPECT_EQ(builder::detect_pre_tokenizer(byte_level), "gpt2");
@@ -200,6 +209,7 @@ TEST(TokenizerExport, RecognisesPreTokenizersByShape) {
                 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
                 "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")),
             "llama-bpe");
+  EXPECT_EQ(builder::detect_pre_tokenizer(split(kQwen2Pattern)), "qwen2");
   EXPECT_EQ(builder::detect_pre_tokenizer(split("\\p{L}+|\\p{N}+")), "");
   EXPECT_EQ(builder::detect_pre_tokenizer(R"({"type": "Whitespace"})"), "");
 }
@@ -236,6 +246,144 @@ TEST(TokenizerExport, RefusesWhatItCannotConvert) {
   std::ofstream(dir.file("tokenizer.model"), std::ios::binary) << "\x0a\x05\x0a";
   fs::remove(dir.file("tokenizer.json"));
   expect_error(dir.path().string(), "tokenizer.model: not a valid SentencePiece model");
+}
+
+// A tokenizer.json shaped as Qwen2's (NFC, Split with its pattern then ByteLevel, BPE, the three
+// control tokens as special added tokens) over Qwen2's real vocabulary and merges (llama.cpp's
+// ggml-vocab-qwen2.gguf, fetched by scripts/fetch-test-data.sh): the builder writes
+// tokenizer.ggml.pre "qwen2" and the same tokens, padded to the config's 151936 rows, and the
+// runtime's tokenizer from that metadata gives the real Qwen2 tokenizer's ids on llama.cpp's vectors.
+TEST(TokenizerExport, Qwen2TokenizerJsonBuildsToQwen2sTokenizer) {
+  const std::string vocab_path = (fs::path(testing::default_model_path_for_tests()).parent_path().parent_path() /
+                                  "tokenizers" / "ggml-vocab-qwen2.gguf")
+                                     .string();
+  if (!fs::exists(vocab_path)) {
+    if (testing::model_is_required()) FAIL() << vocab_path << " is missing: run scripts/fetch-test-data.sh";
+    GTEST_SKIP() << vocab_path << " is missing: run scripts/fetch-test-data.sh";
+  }
+  const GgufFile real = GgufFile::open(vocab_path);
+  const auto& tokens = real.find("tokenizer.ggml.tokens")->string_items;
+  const auto& types = real.find("tokenizer.ggml.token_type")->signed_items;
+  nlohmann::json vocab = nlohmann::json::object(), added = nlohmann::json::array();
+  for (size_t id = 0; id < tokens.size(); ++id) {
+    if (types[id] == 1) vocab[tokens[id]] = id;
+    if (types[id] == 3)
+      added.push_back({{"id", id},
+                       {"content", tokens[id]},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", false},
+                       {"special", true}});
+  }
+  const nlohmann::json tokenizer = {
+      {"version", "1.0"},
+      {"added_tokens", added},
+      {"normalizer", {{"type", "NFC"}}},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"}, {"pattern", {{"Regex", kQwen2Pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}}}}},
+      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}},
+      {"model",
+       {{"type", "BPE"},
+        {"vocab", vocab},
+        {"merges", real.find("tokenizer.ggml.merges")->string_items},
+        {"byte_fallback", false}}}};
+  testing::TempDir dir;
+  const std::string folder = dir.file("qwen2");
+  fs::create_directories(folder);
+  std::ofstream(folder + "/tokenizer.json") << tokenizer.dump();
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(testing::fixture_folder("qwen2-tiny") + "/config.json"));
+  config["vocab_size"] = 151936;
+  config["bos_token_id"] = config["eos_token_id"] = 151643;
+  std::ofstream(folder + "/config.json") << config.dump();
+
+  const ExportedTokenizer exported = export_tokenizer(folder, fixture_config(folder));
+  EXPECT_EQ(exported.model, "gpt2");
+  EXPECT_EQ(exported.pre, "qwen2");
+  EXPECT_EQ(exported.n_tokens, 151936);
+  const auto& ours = value_of(exported.metadata, "tokenizer.ggml.tokens").string_items;
+  ASSERT_EQ(ours.size(), tokens.size());
+  for (size_t id = 0; id < 151646; ++id) ASSERT_EQ(ours[id], tokens[id]) << "token " << id;
+
+  GgufWriter writer;
+  for (const auto& [key, value] : exported.metadata) writer.set(key, value);
+  const std::vector<uint8_t> bytes = writer.to_bytes();
+  const Tokenizer built(vocab_from_gguf(GgufFile::parse(bytes.data(), bytes.size(), "qwen2-tokenizer.gguf")));
+  EXPECT_EQ(built.pre_tokenizer(), PreTokenizer::Qwen2);
+  const auto vectors = testing::read_llama_cpp_vectors("tests/data/ggml-vocab/ggml-vocab-qwen2.gguf.inp",
+                                                       "tests/data/ggml-vocab/ggml-vocab-qwen2.gguf.out");
+  ASSERT_EQ(vectors.size(), 46u);
+  for (size_t i = 0; i < vectors.size(); ++i)
+    EXPECT_EQ(built.encode(vectors[i].text), vectors[i].ids) << "vector " << i;
+}
+
+// Gemma's SentencePiece settings (tests/fixtures/make_gemma_tokenizer_fixtures.py: a 4000-piece BPE
+// model trained with Gemma's NormalizerSpec and TrainerSpec: no dummy prefix, extra whitespace kept,
+// byte fallback, digits split, identity normalization): the builder exports add_space_prefix false
+// from tokenizer.model, and the runtime's tokenizer gives the `sentencepiece` library's ids and
+// decoding on the hard strings and the evaluation texts.
+TEST(TokenizerExport, GemmaSentencePieceSettingsMatchSentencePiece) {
+  testing::TempDir dir;
+  const std::string folder = dir.file("gemma");
+  fs::create_directories(folder);
+  fs::copy_file("tests/fixtures/tokenizer/gemma_sp/tokenizer.model", folder + "/tokenizer.model");
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(testing::fixture_folder("gemma-tiny") + "/config.json"));
+  config["vocab_size"] = 4000;
+  config["pad_token_id"] = 0;
+  config["eos_token_id"] = 1;
+  config["bos_token_id"] = 2;
+  std::ofstream(folder + "/config.json") << config.dump();
+  const ExportedTokenizer exported = export_tokenizer(folder, fixture_config(folder));
+  EXPECT_EQ(exported.model, "llama");
+  EXPECT_FALSE(value_of(exported.metadata, "tokenizer.ggml.add_space_prefix").u) << "Gemma adds no dummy prefix";
+  GgufWriter writer;
+  for (const auto& [key, value] : exported.metadata) writer.set(key, value);
+  const std::vector<uint8_t> bytes = writer.to_bytes();
+  const Tokenizer tokenizer(vocab_from_gguf(GgufFile::parse(bytes.data(), bytes.size(), "gemma-tokenizer.gguf")));
+  auto encode = [&](const std::string& text) {
+    std::vector<int32_t> ids = tokenizer.encode(text, false);
+    if (!ids.empty() && ids.front() == 2) ids.erase(ids.begin());  // BOS: sentencepiece's encode adds none
+    return ids;
+  };
+
+  std::ifstream in("tests/fixtures/tokenizer/gemma_sp_fixture.json");
+  const nlohmann::json fixture = nlohmann::json::parse(in);
+  ASSERT_GE(fixture.at("cases").size(), 110u);
+  for (const auto& c : fixture.at("cases")) {
+    const std::string name = c.at("name").get<std::string>();
+    const std::vector<int32_t> ids = encode(c.at("text").get<std::string>());
+    EXPECT_EQ(ids, c.at("ids").get<std::vector<int32_t>>()) << "case " << name;
+    EXPECT_EQ(tokenizer.decode(ids), c.at("decoded").get<std::string>()) << "case " << name;
+  }
+  const auto block_size = fixture.at("block_size").get<size_t>();
+  ASSERT_EQ(fixture.at("files").size(), 3u);
+  for (const auto& file : fixture.at("files")) {
+    const std::string name = file.at("name").get<std::string>();
+    std::ifstream text_file("tests/data/eval-text/" + name, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(text_file)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(text.size(), file.at("bytes").get<size_t>()) << name;
+    const std::vector<int32_t> ids = encode(text);
+    EXPECT_EQ(ids.size(), file.at("token_count").get<size_t>()) << name;
+    const auto first = file.at("first_ids").get<std::vector<int32_t>>();
+    EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + std::min(ids.size(), first.size())), first) << name;
+    const auto hashes = file.at("block_hashes").get<std::vector<std::string>>();
+    int bad_blocks = 0;
+    for (size_t block = 0; block < hashes.size() && block * block_size < ids.size(); ++block) {
+      const size_t begin = block * block_size, count = std::min(block_size, ids.size() - begin);
+      uint64_t hash = 0xcbf29ce484222325ull;
+      for (size_t k = begin; k < begin + count; ++k) {
+        const auto value = static_cast<uint32_t>(ids[k]);
+        for (int shift = 0; shift < 32; shift += 8) hash = (hash ^ ((value >> shift) & 0xFF)) * 0x100000001b3ull;
+      }
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+      bad_blocks += hashes[block] != hex;
+    }
+    EXPECT_EQ(bad_blocks, 0) << name;
+  }
 }
 
 }  // namespace

@@ -86,6 +86,9 @@ std::vector<TensorSpec> tensor_specs(const TinyModelOptions& options) {
     specs.push_back({block + "ffn_up.weight", matrix, {hidden, options.ffn_size}, false});
     specs.push_back({block + "ffn_down.weight", matrix, {options.ffn_size, hidden}, false});
   }
+  if (options.long_rope)
+    for (const char* name : {"rope_factors_short.weight", "rope_factors_long.weight"})
+      specs.push_back({name, TensorType::F32, {head_dim / 2}, true});
   // Last, so that with hidden * 4 a multiple of the alignment the data section ends with no
   // padding: then every proper prefix of the file lacks tensor bytes (the truncation walk).
   specs.push_back({"output_norm.weight", TensorType::F32, {hidden}, true});
@@ -118,6 +121,9 @@ std::vector<std::pair<std::string, GgufValue>> metadata(const TinyModelOptions& 
       {"tokenizer.ggml.padding_token_id", GgufValue::of_u32(kTinyImEndId)},
       {"tokenizer.ggml.add_bos_token", GgufValue::of_bool(false)},
   };
+  if (options.long_rope)
+    keys.emplace_back("llama.rope.scaling.original_context_length",
+                      GgufValue::of_u32(uint32_t(options.context_length / 4)));
   if (options.with_chat_template) keys.emplace_back("tokenizer.chat_template", GgufValue::of_string(kTinyChatTemplate));
 
   for (const std::string& key : options.drop_keys) {

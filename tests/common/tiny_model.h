@@ -38,6 +38,9 @@ struct TinyModelOptions {
   bool tied_output = true;  // no output.weight: the head is the embedding
   uint64_t alignment = 32;
   bool with_chat_template = true;
+  // LongRoPE: rope_factors_short/long.weight (F32, head_dim / 2 factors near 1) and
+  // llama.rope.scaling.original_context_length = context_length / 4.
+  bool long_rope = false;
 
   // Edits for building bad files, applied after the good file is assembled.
   std::vector<std::string> drop_keys;

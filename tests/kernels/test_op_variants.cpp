@@ -1,4 +1,4 @@
-// Every SIMD variant's fused attention, RMSNorm and SwiGLU against the scalar references, on
+// Every SIMD variant's fused attention, RMSNorm, SwiGLU and GeGLU against the scalar references, on
 // random inputs of awkward sizes: contexts that end inside a 64-position chunk or exactly on one,
 // several query rows, grouped-query heads, head sizes 64, 96 and 128.
 #include <gtest/gtest.h>
@@ -167,6 +167,30 @@ TEST_P(OpVariantTest, SwigluMatchesReference) {
     for (int64_t i = 0; i < n; ++i)
       ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 16 * 0x1p-24 * std::fabs(expected[size_t(i)]) + 1e-30)
           << "n " << n << " at " << i << " gate " << gate[size_t(i)];
+  }
+}
+
+// GeGLU: the variants compute g u / (1 + e^-2z), the scalar reference g/2 (1 + tanh z) u as torch
+// does. Tolerance: the exp form's few roundings (16 · 2^-24 relative, as SwiGLU), plus the
+// reference's own error: tanh z rounded to float carries up to 2^-24 absolute error below 1, which
+// 1 + tanh z turns into 2^-24 · |g u| / 2 absolute for negative g (where 1 + tanh z is tiny).
+TEST_P(OpVariantTest, GegluMatchesReference) {
+  std::mt19937 rng(29);
+  ThreadPool pool(1);
+  for (int64_t n : {1, 15, 16, 17, 100, 1536, 5000}) {
+    std::vector<float> gate = random_vector(n, rng, 3.0f), up = random_vector(n, rng);
+    if (n == 100) gate[3] = -100.0f, gate[4] = 90.0f, gate[5] = -1e20f, gate[6] = 1e20f;  // exp over/underflows
+    std::vector<float> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
+    {
+      ScopedIsa scalar(Isa::Scalar);
+      CpuOps(pool).geglu(gate.data(), up.data(), n, expected.data());
+    }
+    op_kernels(GetParam())->geglu(gate.data(), up.data(), n, actual.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const double g = gate[size_t(i)], u = up[size_t(i)];
+      const double tolerance = 16 * 0x1p-24 * std::fabs(expected[size_t(i)]) + 0x1p-25 * std::fabs(g * u) + 1e-30;
+      ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], tolerance) << "n " << n << " at " << i << " gate " << g;
+    }
   }
 }
 

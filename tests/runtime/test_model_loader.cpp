@@ -287,6 +287,51 @@ std::vector<BadModel> bad_models() {
   };
 }
 
+// LongRoPE factor tensors (issue 6): the tiny model with both factor vectors (8 each: head_dim 16
+// / 2), each broken one way.
+TinyModelOptions long_rope_with(const std::string& name, TinyTensorOverride change) {
+  TinyModelOptions options = override_tensor(name, std::move(change));
+  options.long_rope = true;
+  return options;
+}
+TinyModelOptions long_rope_without(const std::string& name) {
+  TinyModelOptions options = drop_tensor(name);
+  options.long_rope = true;
+  return options;
+}
+
+std::vector<BadModel> bad_long_rope_models() {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  return {
+      {"rope_factors_long_too_short", long_rope_with("rope_factors_long.weight", {{6}, {}, {}}),
+       "tensor rope_factors_long.weight has 6 factors in 1 dimensions, expected one row of rope.dimension_count / 2 = "
+       "8"},
+      {"rope_factors_short_too_long", long_rope_with("rope_factors_short.weight", {{16}, {}, {}}),
+       "tensor rope_factors_short.weight has 16 factors in 1 dimensions, expected one row of "
+       "rope.dimension_count / 2 = 8"},
+      {"rope_factors_long_2d", long_rope_with("rope_factors_long.weight", {{4, 2}, {}, {}}),
+       "tensor rope_factors_long.weight has 8 factors in 2 dimensions"},
+      {"rope_factors_long_f16", long_rope_with("rope_factors_long.weight", {{}, TensorType::F16, {}}),
+       "tensor rope_factors_long.weight is F16, expected F32"},
+      {"rope_factors_short_bf16", long_rope_with("rope_factors_short.weight", {{}, TensorType::BF16, {}}),
+       "tensor rope_factors_short.weight is BF16, expected F32"},
+      {"rope_factors_long_nan", long_rope_with("rope_factors_long.weight", {{}, {}, nan}),
+       "tensor rope_factors_long.weight factor 0 = nan is not a finite positive number"},
+      {"rope_factors_short_inf", long_rope_with("rope_factors_short.weight", {{}, {}, inf}),
+       "tensor rope_factors_short.weight factor 0 = inf is not a finite positive number"},
+      {"rope_factors_long_zero", long_rope_with("rope_factors_long.weight", {{}, {}, 0.0f}),
+       "tensor rope_factors_long.weight factor 0 = 0.000000 is not a finite positive number"},
+      {"rope_factors_short_negative", long_rope_with("rope_factors_short.weight", {{}, {}, -1.0f}),
+       "tensor rope_factors_short.weight factor 0 = -1.000000 is not a finite positive number"},
+      {"rope_factors_short_missing", long_rope_without("rope_factors_short.weight"),
+       "LongRoPE needs both rope_factors_short.weight and rope_factors_long.weight; rope_factors_short.weight is "
+       "missing"},
+      {"rope_factors_long_missing", long_rope_without("rope_factors_long.weight"),
+       "rope_factors_long.weight is missing"},
+  };
+}
+
 void PrintTo(const BadModel& bad, std::ostream* out) { *out << bad.name; }
 
 class ModelLoaderBadModel : public ::testing::TestWithParam<BadModel> {};
@@ -308,6 +353,20 @@ TEST_P(ModelLoaderBadModel, IsRefusedNamingTheFileAndTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(Table, ModelLoaderBadModel, ::testing::ValuesIn(bad_models()),
                          [](const ::testing::TestParamInfo<BadModel>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(LongRope, ModelLoaderBadModel, ::testing::ValuesIn(bad_long_rope_models()),
+                         [](const ::testing::TestParamInfo<BadModel>& param) { return param.param.name; });
+
+// The good tiny LongRoPE file loads with its factors (the table above differs from it by one edit).
+TEST(ModelLoader, TinyLongRopeModelLoads) {
+  TempDir dir;
+  TinyModelOptions options;
+  options.long_rope = true;
+  write_tiny_llama_gguf(dir.file("long.gguf"), options);
+  const std::unique_ptr<Model> model = Model::load(dir.file("long.gguf"), LoadOptions{1});
+  EXPECT_EQ(model->config().rope_factors_short.size(), 8u);
+  EXPECT_EQ(model->config().rope_factors_long.size(), 8u);
+  EXPECT_EQ(model->config().rope_original_context, 32);
+}
 
 }  // namespace
 }  // namespace phirun

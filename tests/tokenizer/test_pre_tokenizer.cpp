@@ -132,18 +132,38 @@ TEST(PreTokenizerO200k, WordsTileAnyText) {
   }
 }
 
+// Qwen2's pattern by hand (Hugging Face agrees on these; the oracle tests cover the rest): one digit
+// per word, a contraction on its own, a punctuation or space prefix on a letter run, no '/' after
+// punctuation (o200k takes it), a mark is not a letter (it prefixes the next letter run).
+TEST(PreTokenizer, Qwen2Pattern) {
+  auto words = [](std::string_view text) {
+    std::vector<std::string_view> out;
+    split_words(PreTokenizer::Qwen2, text, out);
+    return std::vector<std::string>(out.begin(), out.end());
+  };
+  using W = std::vector<std::string>;
+  EXPECT_EQ(words("I'm 2024 ok"), (W{"I", "'m", " ", "2", "0", "2", "4", " ok"}));
+  EXPECT_EQ(words("don'T"), (W{"don", "'T"}));
+  EXPECT_EQ(words("'sun"), (W{"'s", "un"}));
+  EXPECT_EQ(words("(hello)"), (W{"(hello", ")"}));
+  EXPECT_EQ(words("a  b\n\n  c "), (W{"a", " ", " b", "\n\n", " ", " c", " "}));
+  EXPECT_EQ(words("x;\n/y"), (W{"x", ";\n", "/y"}));
+  EXPECT_EQ(words("e\xcc\x81t"), (W{"e", "\xcc\x81t"}));  // U+0301 COMBINING ACUTE: a prefix, not a letter
+}
+
 TEST(PreTokenizer, NamesFromGguf) {
   EXPECT_EQ(pre_tokenizer_from_name("smollm"), PreTokenizer::SmolLM);
   EXPECT_EQ(pre_tokenizer_from_name("gpt2"), PreTokenizer::Gpt2);
   EXPECT_EQ(pre_tokenizer_from_name("default"), PreTokenizer::Gpt2);
   EXPECT_EQ(pre_tokenizer_from_name("gpt-4o"), PreTokenizer::Gpt4o);
+  EXPECT_EQ(pre_tokenizer_from_name("qwen2"), PreTokenizer::Qwen2);
   try {
     pre_tokenizer_from_name("llama-bpe");
     FAIL() << "no exception";
   } catch (const std::runtime_error& error) {
     EXPECT_STREQ(error.what(),
                  "unsupported tokenizer.ggml.pre \"llama-bpe\": supported pre-tokenizers are \"smollm\", "
-                 "\"gpt-4o\", \"gpt2\" and \"default\"");
+                 "\"gpt-4o\", \"qwen2\", \"gpt2\" and \"default\"");
   }
 }
 

@@ -149,10 +149,10 @@ TEST(TokenizerValidation, RejectsBadVocabularies) {
             "tokenizer: unsupported tokenizer.ggml.model \"bert\"; supported: \"gpt2\" (byte-level BPE) and "
             "\"llama\" (SentencePiece BPE)");
 
-  vocab = byte_vocab("qwen2");
+  vocab = byte_vocab("llama-bpe");
   EXPECT_EQ(error_of(vocab),
-            "unsupported tokenizer.ggml.pre \"qwen2\": supported pre-tokenizers are \"smollm\", \"gpt-4o\", "
-            "\"gpt2\" and \"default\"");
+            "unsupported tokenizer.ggml.pre \"llama-bpe\": supported pre-tokenizers are \"smollm\", \"gpt-4o\", "
+            "\"qwen2\", \"gpt2\" and \"default\"");
 
   vocab = byte_vocab();
   vocab.token_types.pop_back();

@@ -1,4 +1,4 @@
-// Fused attention, RMSNorm and SwiGLU for AVX2 + FMA + F16C; this file alone is compiled with those flags.
+// Fused attention, RMSNorm, SwiGLU and GeGLU for AVX2 + FMA + F16C; this file alone is compiled with those flags.
 #include "kernels/cpu/attention/fused_attention.h"
 #include "kernels/cpu/elementwise/elementwise.h"
 #include "kernels/cpu/op_kernels.h"
@@ -6,6 +6,8 @@
 
 namespace phirun {
 
-OpKernels op_kernels_avx2() { return {fused_attention<Avx2Simd>, rms_norm_row<Avx2Simd>, swiglu<Avx2Simd>}; }
+OpKernels op_kernels_avx2() {
+  return {fused_attention<Avx2Simd>, rms_norm_row<Avx2Simd>, swiglu<Avx2Simd>, geglu<Avx2Simd>};
+}
 
 }  // namespace phirun

@@ -1,4 +1,4 @@
-// Fused attention, RMSNorm and SwiGLU for AVX-512 F/BW/VL/DQ (also used by the VNNI variant); this file alone is
+// Fused attention, RMSNorm, SwiGLU and GeGLU for AVX-512 F/BW/VL/DQ (also used by the VNNI variant); this file alone is
 // compiled with those flags.
 #include "kernels/cpu/attention/fused_attention.h"
 #include "kernels/cpu/elementwise/elementwise.h"
@@ -8,7 +8,8 @@
 namespace phirun {
 
 OpKernels op_kernels_avx512() {
-  return {fused_attention<Avx512Simd<false>>, rms_norm_row<Avx512Simd<false>>, swiglu<Avx512Simd<false>>};
+  return {fused_attention<Avx512Simd<false>>, rms_norm_row<Avx512Simd<false>>, swiglu<Avx512Simd<false>>,
+          geglu<Avx512Simd<false>>};
 }
 
 }  // namespace phirun

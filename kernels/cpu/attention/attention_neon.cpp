@@ -1,4 +1,5 @@
-// Fused attention, RMSNorm and SwiGLU for AArch64 NEON with dotprod; this file alone is compiled with those flags.
+// Fused attention, RMSNorm, SwiGLU and GeGLU for AArch64 NEON with dotprod; this file alone is compiled with those
+// flags.
 #include "kernels/cpu/attention/fused_attention.h"
 #include "kernels/cpu/elementwise/elementwise.h"
 #include "kernels/cpu/op_kernels.h"
@@ -6,6 +7,8 @@
 
 namespace phirun {
 
-OpKernels op_kernels_neon() { return {fused_attention<NeonSimd>, rms_norm_row<NeonSimd>, swiglu<NeonSimd>}; }
+OpKernels op_kernels_neon() {
+  return {fused_attention<NeonSimd>, rms_norm_row<NeonSimd>, swiglu<NeonSimd>, geglu<NeonSimd>};
+}
 
 }  // namespace phirun

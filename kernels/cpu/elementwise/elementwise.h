@@ -1,4 +1,4 @@
-// RMSNorm and SwiGLU written once against a SIMD primitive set V (16 floats per vector), with a
+// RMSNorm, SwiGLU and GeGLU written once against a SIMD primitive set V (16 floats per vector), with a
 // scalar tail. Internal linkage: see simd/avx512.h.
 #pragma once
 
@@ -42,6 +42,27 @@ void swiglu(const float* gate, const float* up, int64_t n, float* out) {
     for (int64_t j = i; j < n; ++j) g[j - i] = gate[j], u[j - i] = up[j];
     const F gv = V::loadu(g);
     V::store(o, V::div(V::mul(gv, V::loadu(u)), V::add(one, V::exp(V::mul(gv, minus_one)))));
+    for (int64_t j = i; j < n; ++j) out[j] = o[j - i];
+  }
+}
+
+// gelu_tanh(g) * u, as g * u / (1 + e^-2z) with z = sqrt(2/pi) (g + 0.044715 g^3): the same value
+// as g/2 (1 + tanh z) * u, since (1 + tanh z) / 2 = 1 / (1 + e^-2z), through the one exp SwiGLU
+// uses (and without the cancellation of 1 + tanh z for negative g).
+template <class V>
+void geglu(const float* gate, const float* up, int64_t n, float* out) {
+  using F = typename V::F;
+  const F one = V::splatf(1.0f), cubic = V::splatf(0.044715f), minus_two_k = V::splatf(-2.0f * 0.7978845608028654f);
+  auto compute = [&](F g, F u) {
+    const F inner = V::mul(g, V::fma(V::mul(cubic, g), g, one));  // g + 0.044715 g^3
+    return V::div(V::mul(g, u), V::add(one, V::exp(V::mul(minus_two_k, inner))));
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) V::store(out + i, compute(V::loadu(gate + i), V::loadu(up + i)));
+  if (i < n) {  // the tail through the same vector code, so that no element's result depends on n
+    alignas(64) float g[16] = {}, u[16] = {}, o[16];
+    for (int64_t j = i; j < n; ++j) g[j - i] = gate[j], u[j - i] = up[j];
+    V::store(o, compute(V::loadu(g), V::loadu(u)));
     for (int64_t j = i; j < n; ++j) out[j] = o[j - i];
   }
 }
