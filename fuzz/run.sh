@@ -10,7 +10,7 @@ seconds=${1:-45}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_gguf fuzz_tokenizer fuzz_chat_template fuzz_c_api fuzz_safetensors fuzz_hf_config
-  fuzz_chat_file)
+  fuzz_tokenizer_json fuzz_chat_file)
 build_dir=${PHIRUN_FUZZ_BUILD_DIR:-build-fuzz}
 [[ -f $build_dir/CMakeCache.txt ]] ||
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHIRUN_FUZZ=ON \
