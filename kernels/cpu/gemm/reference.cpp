@@ -49,7 +49,9 @@ void quantize_rows_ref(const float* x, int64_t n_rows, int64_t k, int32_t bias, 
       else
         quantize_block_int8_ref(x + t * k + 32 * b, out.q + t * k + 32 * b, scale, sum);
       out.scale[t * blocks + b] = scale;
-      out.offset[t * blocks + b] = -bias * sum;
+      // Wrapping arithmetic: a block of NaN or infinity (a hostile model) quantizes to codes whose
+      // sum is garbage; the product must not overflow a signed int (undefined behaviour).
+      out.offset[t * blocks + b] = int32_t(0u - uint32_t(bias) * uint32_t(sum));
       out.scaled_sum[t * blocks + b] = scale * float(sum);
     }
   }
