@@ -2,8 +2,10 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan, in build-fuzz/) and runs each for SECONDS
 # (default 45) from its committed seed corpus, which is copied first and never changed. Exits
 # non-zero on any finding: libFuzzer writes the input to build-fuzz/findings/<target>/ and the
-# stack to the log. Prints the executions each target ran.
-#   fuzz/run.sh [SECONDS] [TARGET...]
+# stack to the log. Prints the executions each target ran. PHIRUN_FUZZ_SEED fixes libFuzzer's
+# random seed (CI does, so that a red run explores the same inputs again when rerun on the same
+# commit); unset, every run explores afresh.
+#   [PHIRUN_FUZZ_SEED=N] fuzz/run.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-45}
@@ -26,6 +28,7 @@ for target in "${targets[@]}"; do
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build_dir/fuzz/$target" "$work" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -malloc_limit_mb=512 -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 \
+      ${PHIRUN_FUZZ_SEED:+-seed="$PHIRUN_FUZZ_SEED"} \
       >"$build_dir/$target.log" 2>&1; then
     echo "$target: $(sed -n 's/^stat::number_of_executed_units: *//p' "$build_dir/$target.log") executions, no finding"
   else
