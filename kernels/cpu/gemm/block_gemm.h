@@ -22,6 +22,21 @@ namespace {
 // panel of the thread's range; decode (one row) is the same loop with one tile.
 constexpr int64_t kRowBlock = 64;
 
+// Decode reads each weight byte once per token, one sequential stream per thread. A software
+// prefetch into L2 this far ahead of the loads keeps more cache-line misses in flight than the
+// hardware prefetcher alone. SmolLM2 decode on a 2-core Xeon VM (14-18 GB/s per core), tok/s at
+// 1 / 2 threads, no prefetch -> 8 KiB ahead: F16 45-49 -> 51-53 / 72-80 -> 96-101, Q4_1
+// 108-114 -> 214-227 / 200-226 -> 372-382 (part of a small model's bytes then come from L3).
+// 1-2 KiB ahead gained about half of that, prefetching into L1 less past 2 KiB, and a
+// non-temporal prefetch halved the speed. Prefill reuses each panel from cache: no prefetch.
+constexpr int64_t kPrefetchBytes = 8192;
+
+// Prefetches, for L2, the cache lines of [p + kPrefetchBytes, p + kPrefetchBytes + bytes).
+// A prefetch past the end of the weights is harmless: it never faults.
+inline void prefetch_ahead(const uint8_t* p, int64_t bytes) {
+  for (int64_t line = 0; line < bytes; line += 64) __builtin_prefetch(p + kPrefetchBytes + line, 0, 2);
+}
+
 template <class V>
 void store_rows(float* y, const typename V::F& v, int64_t valid) {
   if (valid == kPanelRows) {
@@ -45,6 +60,7 @@ void block_int8_tile(const uint8_t* panel, int64_t blocks, const Int8Rows& x, in
   const int64_t step = panel_step_bytes(Fmt::kType);
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = panel + b * step;
+    if constexpr (T == 1) prefetch_ahead(block, step);  // decode: see kPrefetchBytes
     I dot[T];
     [[maybe_unused]] I dot_lo[T];
     const int8_t* xq[T];
@@ -145,6 +161,7 @@ void block_float_tile(const uint8_t* panel, int64_t blocks, const FloatRows& x, 
   const int64_t step = panel_step_bytes(Fmt::kType);
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = panel + b * step;
+    if constexpr (T == 1) prefetch_ahead(block, step);  // decode: see kPrefetchBytes
     F sum[2][T];  // two chains: low and high halves of the block
     const float* xb[T];
     for (int t = 0; t < T; ++t) {

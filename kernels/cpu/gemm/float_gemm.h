@@ -39,6 +39,7 @@ void float_tile(const uint8_t* panel, int64_t panel_stride, int64_t k, const Flo
   }
   int64_t i = 0;
   for (; i + kChains <= k; i += kChains) {
+    if constexpr (T == 1 && P == 1) prefetch_ahead(panel + i * kStep, kChains * kStep);  // decode
     for (int c = 0; c < kChains; ++c) {
       F w[P];
       for (int q = 0; q < P; ++q) w[q] = load_column<V, kType>(panel + q * panel_stride + (i + c) * kStep);
