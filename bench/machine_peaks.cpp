@@ -1,5 +1,5 @@
-// Probes of this machine's limits, run once: read bandwidth (summing a 1 GiB buffer that is
-// far larger than the caches, best of 3) and the FP32 FMA and int8 dot throughput of one core
+// Probes of this machine's limits, run once: main memory's read bandwidth (kernels/cpu/
+// read_probe.h: a buffer of at least 1 GiB and twice the last-level cache) and the FP32 FMA and int8 dot throughput of one core
 // (independent accumulator chains of AVX-512 instructions; twice that for 2 threads only when
 // the probe at 2 threads says so).
 #include <immintrin.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "kernels/cpu/read_probe.h"
 #include "kernels/quant/half.h"
 
 namespace phirun::bench {
@@ -34,32 +35,10 @@ double run_threads(int threads, Probe probe) {  // returns the total rate over a
   return total;
 }
 
+// Main memory as decode reads it: the probe `phirun bench --precisions` uses (read_probe.h).
 double read_bandwidth(int threads) {
-  const size_t bytes = size_t(1) << 30;
-  auto* buffer = static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
-  std::memset(buffer, 1, bytes);
-  double best = 0;
-  for (int repeat = 0; repeat < 3; ++repeat) {
-    best = std::max(best, run_threads(threads, [&](int t, int n) {
-                      const size_t part = bytes / size_t(n);
-                      const uint8_t* begin = buffer + part * size_t(t);
-                      const auto start = std::chrono::steady_clock::now();
-                      __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
-                      for (size_t i = 0; i < part; i += 256) {
-                        a = _mm512_add_epi64(a, _mm512_load_si512(begin + i));
-                        b = _mm512_add_epi64(b, _mm512_load_si512(begin + i + 64));
-                        c = _mm512_add_epi64(c, _mm512_load_si512(begin + i + 128));
-                        d = _mm512_add_epi64(d, _mm512_load_si512(begin + i + 192));
-                      }
-                      const double elapsed = seconds(start);
-                      volatile long long sink =
-                          _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a, b), _mm512_add_epi64(c, d)));
-                      (void)sink;
-                      return double(part) / elapsed / 1e9;
-                    }));
-  }
-  std::free(buffer);
-  return best;
+  ThreadPool pool(threads);
+  return probe_read_bandwidth(pool, memory_probe_bytes());
 }
 
 double fma_peak(int threads) {

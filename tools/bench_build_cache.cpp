@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "runtime/build_info.h"
+
 namespace phirun::cli {
 
 namespace {
@@ -81,7 +83,7 @@ std::string build_key(const BenchBuildOptions& o, const std::string& precision) 
   const char* weighting = o.search.weighting == ValueWeighting::Square        ? "square"
                           : o.search.weighting == ValueWeighting::SigmaSquare ? "sigma-square"
                                                                               : "uniform";
-  std::string key = "input=" + hex(o.input_hash) + ";commit=" + PHIRUN_COMMIT +
+  std::string key = "input=" + hex(o.input_hash) + ";commit=" + build_commit() +
                     ";precision=" + std::string(builder::precision_name(p.precision)) +
                     ";int4_type=" + std::string(type_name(p.int4_type)) + ";embed=" + o.embed_precision +
                     ";lm_head=" + o.lm_head_precision + ";search_steps=" + std::to_string(o.search.steps) +
@@ -128,7 +130,7 @@ BuiltModel build_cached(const BenchBuildOptions& o, const std::string& precision
     options.calibration_chunks = o.calibration_chunks;
     options.gptq = o.gptq;
     const std::string calibration_key =
-        "input=" + hex(o.input_hash) + ";commit=" + PHIRUN_COMMIT + ";calibration=" + hex(o.calibration_hash) +
+        "input=" + hex(o.input_hash) + ";commit=" + build_commit() + ";calibration=" + hex(o.calibration_hash) +
         ";calib_ctx=" + std::to_string(o.calibration_context) +
         ";calib_chunks=" + std::to_string(o.calibration_chunks) + ";gptq=" + (o.gptq ? "1" : "0");
     options.calibration_cache =

@@ -85,8 +85,12 @@ std::string header_lines(const PrecisionReport& r, const char* prefix) {
                 r.input.c_str(), r.reference_precision.c_str(), r.prompt_tokens, r.decode_tokens, r.runs,
                 m.peak_rss_scope.c_str(), r.interrupted ? " | INTERRUPTED: incomplete" : "");
   std::string lines = text;
-  lines += prefix + std::string("read bandwidth: ") + bandwidth_text(m) +
-           (m.bandwidth_method.empty() ? "" : " (" + m.bandwidth_method + ")") + "\n";
+  char probe[64] = "";
+  if (m.memory_probe_bytes) std::snprintf(probe, sizeof probe, ", a %.0f MiB buffer", double(m.memory_probe_bytes) / 1048576);
+  lines += prefix + std::string("read bandwidth of main memory: ") + bandwidth_text(m) + probe +
+           (m.bandwidth_method.empty() ? "" : " (" + m.bandwidth_method +
+                                                  "; the roofline column: the same probe over the bytes one token reads)") +
+           "\n";
   return lines;
 }
 
@@ -174,6 +178,7 @@ std::string report_json(const PrecisionReport& r) {
                           {"phirun_commit", m.phirun_commit},
                           {"peak_rss_scope", m.peak_rss_scope},
                           {"read_bandwidth_gbps", bandwidth},
+                          {"memory_probe_bytes", m.memory_probe_bytes},
                           {"bandwidth_method", m.bandwidth_method}}},
                         {"input", r.input},
                         {"reference_precision", r.reference_precision},
@@ -197,6 +202,7 @@ std::string report_json(const PrecisionReport& r) {
                            {"decode_tokens_per_second", spread_json(row.decode)},
                            {"first_token_seconds", spread_json(row.first_token_seconds)},
                            {"bytes_per_token", row.bytes_per_token},
+                           {"read_gbps", optional_json(row.read_gbps)},
                            {"roofline_tokens_per_second", optional_json(row.roofline_tokens_per_second)},
                            {"roofline_fraction", optional_json(row.roofline_fraction)},
                            {"ppl", optional_json(row.ppl)},
@@ -212,7 +218,7 @@ std::string report_csv(const PrecisionReport& r) {
   out << header_lines(r, "# ");
   out << "engine,precision,threads,file_bytes,parameters,bits_per_weight,load_seconds,peak_rss_bytes,prefill_median,"
          "prefill_p10,prefill_p90,decode_median,decode_p10,decode_p90,first_token_median,first_token_p10,"
-         "first_token_p90,bytes_per_token,roofline_tokens_per_second,roofline_fraction,ppl,ppl_error,kld_mean,"
+         "first_token_p90,bytes_per_token,read_gbps,roofline_tokens_per_second,roofline_fraction,ppl,ppl_error,kld_mean,"
          "same_top,delta_p_rms\n";
   auto spread_cells = [](const std::optional<Spread>& s) {
     if (!s) return std::string(",,");
@@ -223,7 +229,7 @@ std::string report_csv(const PrecisionReport& r) {
         << row.parameters << ',' << number(row.bits_per_weight) << ',' << number(row.load_seconds) << ','
         << integer_cell(row.peak_rss_bytes) << ',' << spread_cells(row.prefill) << ',' << spread_cells(row.decode)
         << ',' << spread_cells(row.first_token_seconds) << ',' << row.bytes_per_token << ','
-        << number(row.roofline_tokens_per_second) << ',' << number(row.roofline_fraction) << ',' << number(row.ppl)
+        << number(row.read_gbps) << ',' << number(row.roofline_tokens_per_second) << ',' << number(row.roofline_fraction) << ',' << number(row.ppl)
         << ',' << number(row.ppl_error) << ',' << number(row.kld_mean) << ',' << number(row.same_top) << ','
         << number(row.delta_p_rms) << '\n';
   return out.str();
@@ -231,9 +237,8 @@ std::string report_csv(const PrecisionReport& r) {
 
 void apply_roofline(PrecisionReport& r) {
   for (PrecisionRow& row : r.rows) {
-    const auto bandwidth = r.machine.read_bandwidth_gbps.find(row.threads);
-    if (bandwidth == r.machine.read_bandwidth_gbps.end() || row.bytes_per_token == 0) continue;
-    row.roofline_tokens_per_second = bandwidth->second * 1e9 / double(row.bytes_per_token);
+    if (!row.read_gbps || row.bytes_per_token == 0) continue;
+    row.roofline_tokens_per_second = *row.read_gbps * 1e9 / double(row.bytes_per_token);
     if (row.decode) row.roofline_fraction = row.decode->median / *row.roofline_tokens_per_second;
   }
 }

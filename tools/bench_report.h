@@ -30,9 +30,12 @@ struct PrecisionRow {
   std::optional<uint64_t> peak_rss_bytes;     // likewise
   std::optional<Spread> prefill, decode;      // tokens/s; nullopt when -p 0 / -n 0
   std::optional<Spread> first_token_seconds;  // -p prompt tokens read and the first token picked
-  // Memory roofline of decode: every weight is read once per token (an untied embedding table
-  // only one row), so decode can go no faster than bandwidth / bytes_per_token.
+  // Read roofline of decode: every weight is read once per token (an untied embedding table
+  // only one row), so decode can go no faster than read_gbps / bytes_per_token, read_gbps being
+  // the probe's rate over a buffer of bytes_per_token at this row's threads (kernels/cpu/
+  // read_probe.h): main memory's for a large model, partly the caches' for a small one.
   uint64_t bytes_per_token = 0;
+  std::optional<double> read_gbps;
   std::optional<double> roofline_tokens_per_second, roofline_fraction;
   std::optional<double> ppl, ppl_error;                   // nullopt without --ppl-file
   std::optional<double> kld_mean, same_top, delta_p_rms;  // against the reference; nullopt for it
@@ -43,7 +46,8 @@ struct MachineFacts {
   int physical_cores = 0, logical_cpus = 0;
   uint64_t memory_bytes = 0;
   std::string peak_rss_scope;                 // "per model (VmHWM reset)" or "process (cumulative)"
-  std::map<int, double> read_bandwidth_gbps;  // by thread count (memory_bandwidth.h)
+  std::map<int, double> read_bandwidth_gbps;  // main memory, by thread count (kernels/cpu/read_probe.h)
+  uint64_t memory_probe_bytes = 0;            // the buffer that measured it
   std::string bandwidth_method;
 };
 MachineFacts machine_facts();
@@ -67,7 +71,7 @@ std::string report_table(const PrecisionReport& report);
 std::string report_json(const PrecisionReport& report);
 std::string report_csv(const PrecisionReport& report);
 
-// Fills each row's roofline fields from the bandwidth measured at its thread count.
+// Fills each row's roofline fields from its read_gbps (rows without one: none).
 void apply_roofline(PrecisionReport& report);
 
 // Writes `text` to a temporary file beside `path`, then renames it: never a half-written report.

@@ -1,7 +1,7 @@
 // `phirun bench --precisions fp16,int8,int4 -i INPUT`: builds each precision with the builder
 // (cached in --out by every option that changes the file), then measures each at each thread
 // count: size, bits per weight, load time, peak RSS, prefill and decode tokens/s, time to first
-// token, the fraction of the memory roofline decode reached, and with --ppl-file perplexity and KL
+// token, the fraction of the read roofline decode reached, and with --ppl-file perplexity and KL
 // divergence against the highest precision asked for. Writes a table, JSON, CSV and SVG.
 #include <malloc.h>
 
@@ -10,11 +10,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "kernels/cpu/read_probe.h"
+#include "runtime/build_info.h"
 #include "runtime/perplexity.h"
 #include "tools/bench_build_cache.h"
 #include "tools/bench_progress.h"
@@ -24,7 +27,6 @@
 #include "tools/commands.h"
 #include "tools/interrupt_guard.h"
 #include "tools/llama_bench_json.h"
-#include "tools/memory_bandwidth.h"
 
 namespace phirun::cli {
 
@@ -134,6 +136,26 @@ void measure_speed(Model& model, const SessionOptions& options, int prompt_token
   }
 }
 
+// The read bandwidth of main memory at each thread count, and each row's at the bytes one of its
+// tokens reads (at most the main-memory buffer, past which the rate no longer changes). Probed
+// after every model is freed, so that nothing else holds memory or cache; equal probes once.
+void probe_read_roofs(const std::set<int>& thread_counts, PrecisionReport& report) {
+  const uint64_t memory_bytes = memory_probe_bytes();
+  std::map<std::pair<int, uint64_t>, double> probed;
+  auto probe = [&](int threads, uint64_t bytes) {
+    const auto key = std::make_pair(threads, std::min(bytes, memory_bytes));
+    if (auto found = probed.find(key); found != probed.end()) return found->second;
+    check_interrupt();
+    ThreadPool pool(threads);
+    return probed[key] = probe_read_bandwidth(pool, key.second);
+  };
+  for (int threads : thread_counts) report.machine.read_bandwidth_gbps[threads] = probe(threads, memory_bytes);
+  for (PrecisionRow& row : report.rows)
+    if (row.bytes_per_token > 0) row.read_gbps = probe(row.threads, row.bytes_per_token);
+  report.machine.memory_probe_bytes = memory_bytes;
+  report.machine.bandwidth_method = read_probe_method();
+}
+
 std::string threads_text(int threads) { return std::to_string(threads) + (threads == 1 ? " thread" : " threads"); }
 
 }  // namespace
@@ -228,8 +250,8 @@ int bench_precisions_command(int argc, char** argv) {
 
   PrecisionReport report;
   report.machine = machine_facts();
-  report.machine.phirun_version = PHIRUN_VERSION;
-  report.machine.phirun_commit = PHIRUN_COMMIT;
+  report.machine.phirun_version = build_version();
+  report.machine.phirun_commit = build_commit();
   report.input = build.input;
   report.reference_precision = precisions.front();
   report.ppl_file = ppl_file;
@@ -243,11 +265,11 @@ int bench_precisions_command(int argc, char** argv) {
   const fs::path kld_base = fs::path(out_dir) / "reference-logprobs.bin";
   bool rss_per_model = true;
 
-  // The bandwidth is probed at every thread count of a row, llama.cpp's included.
+  // Main memory is probed at every thread count of a row, llama.cpp's included; each row's roof
+  // at its own working set after every row is measured (read_probe.h).
   std::set<int> probe_threads(thread_counts.begin(), thread_counts.end());
   for (const PrecisionRow& row : llama_rows) probe_threads.insert(row.threads);
   std::vector<BenchProgress::Step> plan;
-  plan.push_back({"probe", "measuring the memory read bandwidth"});
   for (const std::string& precision : precisions) {
     plan.push_back({"build", "preparing the " + precision + " file"});
     for (int threads : thread_counts) {
@@ -255,16 +277,12 @@ int bench_precisions_command(int argc, char** argv) {
       if (!ppl_text.empty() && threads == max_threads) plan.push_back({"perplexity", "perplexity of " + precision});
     }
   }
+  plan.push_back({"probe", "measuring the read bandwidth (main memory, and each row's working set)"});
   BenchProgress progress(plan);
 
   InterruptGuard guard;
+  bool llama_rows_added = false;
   try {
-    progress.next();
-    for (int threads : probe_threads) {
-      check_interrupt();
-      report.machine.read_bandwidth_gbps[threads] = measure_read_bandwidth(threads);
-    }
-    report.machine.bandwidth_method = read_bandwidth_method();
     for (const std::string& precision : precisions) {
       progress.next();
       const BuiltModel built =
@@ -318,6 +336,10 @@ int bench_precisions_command(int argc, char** argv) {
             }
           }
     }
+    progress.next();
+    report.rows.insert(report.rows.end(), llama_rows.begin(), llama_rows.end());
+    llama_rows_added = true;
+    probe_read_roofs(probe_threads, report);
     progress.finish();
   } catch (const std::exception&) {
     progress.finish();
@@ -326,7 +348,7 @@ int bench_precisions_command(int argc, char** argv) {
     report.interrupted = true;
   }
   report.machine.peak_rss_scope = rss_per_model ? "per model (VmHWM reset before each load)" : "process (cumulative)";
-  report.rows.insert(report.rows.end(), llama_rows.begin(), llama_rows.end());
+  if (!llama_rows_added) report.rows.insert(report.rows.end(), llama_rows.begin(), llama_rows.end());
   apply_roofline(report);
 
   const std::string table = report_table(report);

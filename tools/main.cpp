@@ -5,6 +5,7 @@
 #include <new>
 #include <string_view>
 
+#include "runtime/build_info.h"
 #include "tools/commands.h"
 
 namespace {
@@ -36,7 +37,7 @@ void print_usage(std::FILE* out) {
   std::fprintf(out,
                "phirun %s: inference for small language models\n\n"
                "usage: phirun COMMAND [options]   (phirun COMMAND --help for its options)\n\ncommands:\n",
-               PHIRUN_VERSION);
+               phirun::build_version());
   for (const Command& command : kCommands)
     std::fprintf(out, "  %-10s %s\n             %s\n", command.name, command.summary, command.example);
   std::fprintf(out,
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--version") {
-    std::printf("phirun %s (commit %s)\n", PHIRUN_VERSION, PHIRUN_COMMIT);
+    std::printf("phirun %s (commit %s)\n", phirun::build_version(), phirun::build_commit());
     return 0;
   }
   for (const Command& command : kCommands) {

@@ -1,8 +1,10 @@
 // The C API's model, tokenizer, token sequences and streaming detokenizer.
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "runtime/api/api_handles.h"
+#include "runtime/build_info.h"
 #include "tokenizer/chat_template.h"
 
 using phirun::api::ApiError;
@@ -61,7 +63,10 @@ const char* phirun_status_name(phirun_status status) {
   return "unknown status";
 }
 
-const char* phirun_version(void) { return PHIRUN_VERSION " (commit " PHIRUN_COMMIT ")"; }
+const char* phirun_version(void) {
+  static const std::string version = std::string(phirun::build_version()) + " (commit " + phirun::build_commit() + ")";
+  return version.c_str();
+}
 
 phirun_status phirun_model_load(const char* path, int n_threads, phirun_model** out_model) {
   phirun_model_options options{};

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/op_kernels.h"
+#include "kernels/cpu/read_probe.h"
 #include "kernels/quant/half.h"
 
 namespace phirun {
@@ -190,6 +191,23 @@ TEST_P(OpVariantTest, GegluMatchesReference) {
       const double g = gate[size_t(i)], u = up[size_t(i)];
       const double tolerance = 16 * 0x1p-24 * std::fabs(expected[size_t(i)]) + 0x1p-25 * std::fabs(g * u) + 1e-30;
       ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], tolerance) << "n " << n << " at " << i << " gate " << g;
+    }
+  }
+}
+
+// The read-bandwidth probe's stream: small integers, so every sum is exact in any order and the
+// variant must equal the reference exactly, at lengths around its 64-float step.
+TEST_P(OpVariantTest, StreamSumMatchesReference) {
+  const OpKernels* kernels = op_kernels(GetParam());
+  ASSERT_NE(kernels->stream_sum, nullptr);
+  std::mt19937 rng(23);
+  std::vector<float> x(5000);
+  for (float& v : x) v = float(rng() % 4);
+  for (int64_t n : {0, 1, 15, 16, 63, 64, 65, 127, 1000, 4097, 5000}) {
+    const float expected = stream_sum_ref(x.data(), n);
+    EXPECT_EQ(kernels->stream_sum(x.data(), n), expected) << n;
+    if (n == 5000) {
+      EXPECT_GT(expected, 5000.0f);
     }
   }
 }

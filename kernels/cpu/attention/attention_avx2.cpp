@@ -7,7 +7,8 @@
 namespace phirun {
 
 OpKernels op_kernels_avx2() {
-  return {fused_attention<Avx2Simd>, rms_norm_row<Avx2Simd>, swiglu<Avx2Simd>, geglu<Avx2Simd>};
+  return {fused_attention<Avx2Simd>, rms_norm_row<Avx2Simd>, swiglu<Avx2Simd>, geglu<Avx2Simd>,
+          stream_sum<Avx2Simd>};
 }
 
 }  // namespace phirun

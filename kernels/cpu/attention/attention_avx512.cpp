@@ -9,7 +9,8 @@ namespace phirun {
 
 OpKernels op_kernels_avx512() {
   return {fused_attention<Avx512Simd<false>>, rms_norm_row<Avx512Simd<false>>, swiglu<Avx512Simd<false>>,
-          geglu<Avx512Simd<false>>};
+          geglu<Avx512Simd<false>>,
+          stream_sum<Avx512Simd<false>>};
 }
 
 }  // namespace phirun

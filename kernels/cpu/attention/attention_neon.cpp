@@ -8,7 +8,8 @@
 namespace phirun {
 
 OpKernels op_kernels_neon() {
-  return {fused_attention<NeonSimd>, rms_norm_row<NeonSimd>, swiglu<NeonSimd>, geglu<NeonSimd>};
+  return {fused_attention<NeonSimd>, rms_norm_row<NeonSimd>, swiglu<NeonSimd>, geglu<NeonSimd>,
+          stream_sum<NeonSimd>};
 }
 
 }  // namespace phirun

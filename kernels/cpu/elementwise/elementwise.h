@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cpu/gemm/prefetch.h"
+
 namespace phirun {
 namespace {
 
@@ -65,6 +67,23 @@ void geglu(const float* gate, const float* up, int64_t n, float* out) {
     V::store(o, compute(V::loadu(g), V::loadu(u)));
     for (int64_t j = i; j < n; ++j) out[j] = o[j - i];
   }
+}
+
+// The inner loop of the read-bandwidth probe (kernels/cpu/read_probe.h): the sum of n floats,
+// streamed with the decode kernels' software prefetch and four chains of vector adds, so that the
+// loop waits on memory, not on the adds. Sums of integers below 2^24 are exact in any order.
+template <class V>
+float stream_sum(const float* x, int64_t n) {
+  using F = typename V::F;
+  F sums[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    prefetch_ahead(reinterpret_cast<const uint8_t*>(x + i), 64 * sizeof(float));
+    for (int c = 0; c < 4; ++c) sums[c] = V::add(sums[c], V::loadu(x + i + 16 * c));
+  }
+  float sum = V::reduce_add(V::add(V::add(sums[0], sums[1]), V::add(sums[2], sums[3])));
+  for (; i < n; ++i) sum += x[i];
+  return sum;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "kernels/cpu/gemm/activations.h"
 #include "kernels/cpu/gemm/gemm_kernels.h"
 #include "kernels/cpu/gemm/packed_layout.h"
+#include "kernels/cpu/gemm/prefetch.h"
 
 namespace phirun {
 namespace {
@@ -21,21 +22,6 @@ namespace {
 // Prefill: activation rows are taken 64 at a time (their int8 codes stay in L2) against every
 // panel of the thread's range; decode (one row) is the same loop with one tile.
 constexpr int64_t kRowBlock = 64;
-
-// Decode reads each weight byte once per token, one sequential stream per thread. A software
-// prefetch into L2 this far ahead of the loads keeps more cache-line misses in flight than the
-// hardware prefetcher alone. SmolLM2 decode on a 2-core Xeon VM (14-18 GB/s per core), tok/s at
-// 1 / 2 threads, no prefetch -> 8 KiB ahead: F16 45-49 -> 51-53 / 72-80 -> 96-101, Q4_1
-// 108-114 -> 214-227 / 200-226 -> 372-382 (part of a small model's bytes then come from L3).
-// 1-2 KiB ahead gained about half of that, prefetching into L1 less past 2 KiB, and a
-// non-temporal prefetch halved the speed. Prefill reuses each panel from cache: no prefetch.
-constexpr int64_t kPrefetchBytes = 8192;
-
-// Prefetches, for L2, the cache lines of [p + kPrefetchBytes, p + kPrefetchBytes + bytes).
-// A prefetch past the end of the weights is harmless: it never faults.
-inline void prefetch_ahead(const uint8_t* p, int64_t bytes) {
-  for (int64_t line = 0; line < bytes; line += 64) __builtin_prefetch(p + kPrefetchBytes + line, 0, 2);
-}
 
 template <class V>
 void store_rows(float* y, const typename V::F& v, int64_t valid) {
