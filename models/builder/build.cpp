@@ -144,6 +144,12 @@ BuildSummary build_model(const BuildOptions& options) {
   if (!options.calibration_cache.empty() && fs::exists(options.calibration_cache)) {
     stats = read_activation_stats(options.calibration_cache);
     summary.calibration_tokens = stats.tokens;
+    // GPTQ needs each matmul's input Gram matrix, which only a --gptq calibration records: without
+    // this check the build would quietly fall back to importance weights alone.
+    if (options.gptq && stats.second_moments.empty())
+      throw std::runtime_error(options.calibration_cache +
+                               ": holds no second moments (written by a calibration without --gptq); GPTQ needs "
+                               "them: give another --calib-cache, or delete this one to calibrate again");
   } else if (!options.calibration_text.empty()) {
     const Clock::time_point calibration_start = Clock::now();
     stats = calibrate(*source, options, threads, start);

@@ -246,5 +246,39 @@ TEST(Calibration, ABuildWithCalibrationRuns) {
   EXPECT_NE(GgufFile::open(options.output).get_string("phirun.build.calibration").find("text.txt"), std::string::npos);
 }
 
+// A statistics cache written without --gptq has no Gram matrices: a --gptq build that reads it is
+// refused (it used to fall back to importance weights alone without a word); one written with
+// --gptq serves both kinds of build.
+TEST(Calibration, GptqRefusesACacheWithoutSecondMoments) {
+  testing::TempDir dir;
+  testing::TinyModelOptions tiny;
+  tiny.matrix_type = TensorType::F32;
+  testing::write_tiny_llama_gguf(dir.file("tiny.gguf"), tiny);
+  std::ofstream(dir.file("text.txt")) << std::string(2000, 'a') << " the cat sat on the mat";
+  builder::BuildOptions options;
+  options.input = dir.file("tiny.gguf");
+  options.output = dir.file("int8.gguf");
+  options.policy.precision = Precision::INT8;
+  options.calibration_text = dir.file("text.txt");
+  options.calibration_context = 32;
+  options.calibration_cache = dir.file("plain.calib");
+  builder::build_model(options);
+  options.gptq = true;
+  options.output = dir.file("int8-gptq.gguf");
+  try {
+    builder::build_model(options);
+    FAIL() << "a cache without second moments was used for GPTQ";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("plain.calib: holds no second moments"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_FALSE(fs::exists(options.output));
+  options.calibration_cache = dir.file("gptq.calib");
+  builder::build_model(options);  // calibrates with second moments and writes the cache
+  options.output = dir.file("int8-gptq-cached.gguf");
+  builder::build_model(options);  // reads it back
+  EXPECT_TRUE(fs::exists(options.output));
+}
+
 }  // namespace
 }  // namespace phirun
