@@ -105,6 +105,13 @@ class Ops {
   virtual void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) = 0;
   // y[t][r] = dot(W row r, x[t]) for t < n_rows: y is [n_rows][W.rows], x is [n_rows][W.cols].
   virtual void matmul(const MatrixView& weight, const float* x, int64_t n_rows, float* y) = 0;
+  // ys[i] = weights[i] x for weights that read the same activations (a layer's Q, K and V; gate
+  // and up), each exactly as matmul computes it. One call lets a back end prepare x once and
+  // share one pass of its threads; this default runs them one after another.
+  virtual void matmul_group(std::span<const MatrixView* const> weights, const float* x, int64_t n_rows,
+                            std::span<float* const> ys) {
+    for (size_t i = 0; i < weights.size(); ++i) matmul(*weights[i], x, n_rows, ys[i]);
+  }
   // Rotates x [n_rows][n_heads][head_dim] in place; row t sits at position start_position + t.
   virtual void rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t start_position,
                     const RopeParams& params) = 0;

@@ -107,9 +107,9 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
         std::copy_n(fused_row + q_width + kv_width, kv_width, v_.data() + t * kv_width);
       }
     } else {
-      ops_.matmul(layer.wq, normed_.data(), n, q_.data());
-      ops_.matmul(layer.wk, normed_.data(), n, k_.data());
-      ops_.matmul(layer.wv, normed_.data(), n, v_.data());
+      const MatrixView* weights[] = {&layer.wq, &layer.wk, &layer.wv};
+      float* outputs[] = {q_.data(), k_.data(), v_.data()};
+      ops_.matmul_group(weights, normed_.data(), n, outputs);
     }
     if (config_.qkv_bias) {
       for (int64_t t = 0; t < n; ++t) {
@@ -143,8 +143,9 @@ void LlamaForward::forward_pass(std::span<const SequenceChunk> chunks, std::span
       for (int64_t t = 0; t < n; ++t)
         ops_.swiglu(fused_.data() + t * 2 * ffn, fused_.data() + t * 2 * ffn + ffn, ffn, gate_.data() + t * ffn);
     } else {
-      ops_.matmul(layer.w_gate, normed_.data(), n, gate_.data());
-      ops_.matmul(layer.w_up, normed_.data(), n, up_.data());
+      const MatrixView* weights[] = {&layer.w_gate, &layer.w_up};
+      float* outputs[] = {gate_.data(), up_.data()};
+      ops_.matmul_group(weights, normed_.data(), n, outputs);
       if (config_.gelu_mlp) {
         ops_.geglu(gate_.data(), up_.data(), n * ffn, gate_.data());
       } else {

@@ -22,6 +22,10 @@ class CpuOps final : public Ops {
   void embed(const MatrixView& table, std::span<const int32_t> ids, float* out) override;
   void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t dim, float eps, float* out) override;
   void matmul(const MatrixView& weight, const float* x, int64_t n_rows, float* y) override;
+  // Weights of one type and width share the activations' quantization (or block sums) and one
+  // parallel_for over all their panels; others run one by one.
+  void matmul_group(std::span<const MatrixView* const> weights, const float* x, int64_t n_rows,
+                    std::span<float* const> ys) override;
   void rope(float* x, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t start_position,
             const RopeParams& params) override;
   void store_kv(const KvLayerView& cache, const float* k, const float* v, int64_t n_rows,

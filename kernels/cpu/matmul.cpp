@@ -4,6 +4,7 @@
 // run on the reference path.
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -37,40 +38,77 @@ MatrixView CpuOps::prepare_weight(const MatrixView& weight, WeightBuffer& storag
 }
 
 void CpuOps::matmul(const MatrixView& weight, const float* x, int64_t n_rows, float* y) {
-  if (weight.layout == MatrixLayout::RowMajor) return matmul_row_major(weight, x, n_rows, y);
+  const MatrixView* weights[] = {&weight};
+  float* ys[] = {y};
+  matmul_group(weights, x, n_rows, ys);
+}
+
+void CpuOps::matmul_group(std::span<const MatrixView* const> weights, const float* x, int64_t n_rows,
+                          std::span<float* const> ys) {
+  if (weights.empty()) return;
+  const MatrixView& first = *weights[0];
+  bool shared = true;  // one activation preparation and one thread pass for all of them
+  for (const MatrixView* w : weights)
+    shared = shared && w->layout == MatrixLayout::CpuPanels16 && w->type == first.type && w->cols == first.cols;
+  if (!shared) {
+    for (size_t i = 0; i < weights.size(); ++i) {
+      if (weights[i]->layout == MatrixLayout::RowMajor) {
+        matmul_row_major(*weights[i], x, n_rows, ys[i]);
+      } else {
+        matmul_group(weights.subspan(i, 1), x, n_rows, ys.subspan(i, 1));
+      }
+    }
+    return;
+  }
   if (!kernels_)
     throw std::runtime_error(
         "matmul: the weights were repacked for a SIMD kernel variant, but the scalar one is active");
-  const FamilyKernels& family = kernels_->family(weight.type);
-  const int64_t panels = panel_count(weight.rows);
+  const FamilyKernels& family = kernels_->family(first.type);
+  const int64_t cols = first.cols;
+  // The weights' panels as one range: weight i owns [panel_starts[i], panel_starts[i + 1]).
+  constexpr size_t kMaxGroup = 8;
+  if (weights.size() > kMaxGroup) throw std::invalid_argument("matmul_group: more than 8 weights");
+  int64_t panel_starts[kMaxGroup + 1] = {0};
+  for (size_t i = 0; i < weights.size(); ++i) panel_starts[i + 1] = panel_starts[i] + panel_count(weights[i]->rows);
+  // Runs `kernel(weight, y, begin, end)` over global panels [begin, end), cut at weight borders.
+  auto over_panels = [&](auto&& kernel) {
+    pool_.parallel_for(panel_starts[weights.size()], [&](int64_t begin, int64_t end) {
+      for (size_t i = 0; i < weights.size() && begin < end; ++i) {
+        if (begin >= panel_starts[i + 1]) continue;
+        const int64_t stop = std::min(end, panel_starts[i + 1]);
+        kernel(*weights[i], ys[i], begin - panel_starts[i], stop - panel_starts[i]);
+        begin = stop;
+      }
+    });
+  };
   if (activations_ != ActivationPrecision::Float && family.int8_gemm) {
     const bool split = activations_ == ActivationPrecision::Int16;
-    int8_.reserve_rows(n_rows, weight.cols, split);
-    const Int8Rows quantized = int8_.view(weight.cols, split);
+    int8_.reserve_rows(n_rows, cols, split);
+    const Int8Rows quantized = int8_.view(cols, split);
     const QuantizeRowsKernel quantize = kernels_->quantize_rows;
     if (n_rows < 4) {
-      quantize(x, n_rows, weight.cols, family.int8_bias, quantized);
+      quantize(x, n_rows, cols, family.int8_bias, quantized);
     } else {
       pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end) {
-        const int64_t blocks = weight.cols / 32;
-        const Int8Rows part{quantized.q + begin * weight.cols,
+        const int64_t blocks = cols / 32;
+        const Int8Rows part{quantized.q + begin * cols,
                             quantized.scale + begin * blocks,
                             quantized.offset + begin * blocks,
                             quantized.scaled_sum + begin * blocks,
-                            weight.cols,
-                            split ? quantized.lo + begin * weight.cols : nullptr};
-        quantize(x + begin * weight.cols, end - begin, weight.cols, family.int8_bias, part);
+                            cols,
+                            split ? quantized.lo + begin * cols : nullptr};
+        quantize(x + begin * cols, end - begin, cols, family.int8_bias, part);
       });
     }
-    pool_.parallel_for(panels, [&](int64_t begin, int64_t end) {
-      family.int8_gemm(weight, quantized, n_rows, y, weight.rows, begin, end);
+    over_panels([&](const MatrixView& w, float* y, int64_t begin, int64_t end) {
+      family.int8_gemm(w, quantized, n_rows, y, w.rows, begin, end);
     });
     return;
   }
-  FloatRows rows{x, nullptr, weight.cols};
-  if (is_block_type(weight.type)) {
+  FloatRows rows{x, nullptr, cols};
+  if (is_block_type(first.type)) {
     // Block sums let the kernels apply the weights' offset once per block.
-    const int64_t blocks = weight.cols / 32;
+    const int64_t blocks = cols / 32;
     if (block_sums_.size() < size_t(n_rows * blocks)) block_sums_.resize(size_t(n_rows * blocks));
     for (int64_t i = 0; i < n_rows * blocks; ++i) {
       float sum = 0.0f;
@@ -79,8 +117,9 @@ void CpuOps::matmul(const MatrixView& weight, const float* x, int64_t n_rows, fl
     }
     rows.block_sums = block_sums_.data();
   }
-  pool_.parallel_for(
-      panels, [&](int64_t begin, int64_t end) { family.float_gemm(weight, rows, n_rows, y, weight.rows, begin, end); });
+  over_panels([&](const MatrixView& w, float* y, int64_t begin, int64_t end) {
+    family.float_gemm(w, rows, n_rows, y, w.rows, begin, end);
+  });
 }
 
 }  // namespace phirun

@@ -312,6 +312,41 @@ TEST(GemmThreads, ResultsDoNotDependOnThreadCount) {
   }
 }
 
+// A group of weights on one activation (Q, K, V; gate, up) gives each weight's own matmul bits,
+// whatever the threads and wherever a chunk straddles two weights; a group of mixed types or
+// layouts runs each weight on its own path.
+TEST(GemmGroup, EqualsEachMatmulAlone) {
+  std::mt19937 rng(11);
+  const int64_t cols = 96;
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q8_0, TensorType::F16}) {
+    for (ActivationPrecision precision : {ActivationPrecision::Float, ActivationPrecision::Int16}) {
+      Weights a = make_weights(type, 40, cols, rng), b = make_weights(type, 17, cols, rng);
+      Weights c = make_weights(TensorType::Q4_1, 33, cols, rng);
+      for (int64_t n : {1, 3}) {
+        const std::vector<float> x = random_vector(n * cols, rng);
+        for (int threads : {1, 2, 3}) {
+          ThreadPool pool(threads);
+          CpuOps ops(pool, precision);
+          std::vector<std::vector<float>> alone(4), grouped(4);
+          const MatrixView* views[] = {&a.packed, &b.packed, &c.packed, &a.view};  // the last: row-major
+          for (size_t i = 0; i < 4; ++i) {
+            alone[i].resize(size_t(n * views[i]->rows));
+            grouped[i].assign(alone[i].size(), -1.0f);
+            ops.matmul(*views[i], x.data(), n, alone[i].data());
+          }
+          float* same_type[] = {grouped[0].data(), grouped[1].data()};
+          ops.matmul_group(std::span<const MatrixView* const>(views, 2), x.data(), n, same_type);
+          EXPECT_EQ(grouped[0], alone[0]) << type_name(type) << " n " << n << " threads " << threads;
+          EXPECT_EQ(grouped[1], alone[1]) << type_name(type) << " n " << n << " threads " << threads;
+          float* mixed[] = {grouped[0].data(), grouped[1].data(), grouped[2].data(), grouped[3].data()};
+          ops.matmul_group(views, x.data(), n, mixed);
+          for (size_t i = 0; i < 4; ++i) EXPECT_EQ(grouped[i], alone[i]) << "mixed group, weight " << i;
+        }
+      }
+    }
+  }
+}
+
 // A tied embedding is looked up from its packed copy: every row must dequantize exactly as the
 // file's row does.
 TEST(PackedLayout, UnpackedRowsEqualTheFileRows) {
