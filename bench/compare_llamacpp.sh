@@ -20,7 +20,10 @@ for model in "$@"; do
   drop_caches
   # shellcheck disable=SC2086  # $args holds several flags
   "$llama_bench" -m "$model" $args -t "$threads" -o json >"$out_dir/$name.llamacpp.json"
-  for accuracy in float int16 int8; do
+  accuracies="float int16 int8"
+  # --accuracy changes only integer-weight matmuls: a float file needs one run.
+  [[ $name =~ (F16|BF16|F32)$ ]] && accuracies=float
+  for accuracy in $accuracies; do
     drop_caches
     # shellcheck disable=SC2086
     "$phirun" bench -m "$model" $args -t "$threads" --accuracy "$accuracy" --json >"$out_dir/$name.phirun-$accuracy.json"

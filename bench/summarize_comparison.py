@@ -5,6 +5,9 @@
 # of the arithmetic peak (2 operations per weight per token; int8 dot peak for int8 activations,
 # half of it for int16 (two int8 dots per weight), FP32 FMA peak for float ones; GOP/s at 1 and
 # 2 threads).
+# A second llama.cpp build's llama-bench JSON for the same file, OUT_DIR/NAME.llamacpp-*.json
+# (e.g. a native build whose AMX prefill crashes, run for decode only), joins the first: each
+# test takes the faster of the builds that ran it, so phirun is compared with llama.cpp's best.
 #   python3 bench/summarize_comparison.py OUT_DIR BW1 BW2 INT8_1 INT8_2 FMA_1 FMA_2
 import glob
 import json
@@ -40,6 +43,8 @@ def main():
         name = os.path.basename(llama_file)[: -len(".llamacpp.json")]
         try:
             llama = json.load(open(llama_file))
+            for other in sorted(glob.glob(os.path.join(out_dir, f"{name}.llamacpp-*.json"))):
+                llama += json.load(open(other))
             ours = {"float": json.load(open(os.path.join(out_dir, f"{name}.phirun-float.json")))}
             # Float weight types have no integer path: their int8/int16 runs are the float one again.
             for accuracy in ("int16", "int8"):
@@ -54,7 +59,7 @@ def main():
             n_prompt = int(test[2:]) if test.startswith("pp") else 0
             n_gen = int(test[2:]) if test.startswith("tg") else 0
             match = [r for r in llama if r["n_prompt"] == n_prompt and r["n_gen"] == n_gen and r["n_threads"] == threads]
-            llama_tps = match[0]["avg_ts"] if match else float("nan")
+            llama_tps = max(r["avg_ts"] for r in match) if match else float("nan")
             f = result["median_tokens_per_second"]
             blocked = name.split(".")[-1].startswith("Q")
 
