@@ -25,10 +25,13 @@ template <class V, TensorType kType, int P, int T>
 void float_tile(const uint8_t* panel, int64_t panel_stride, int64_t k, const FloatRows& x, int64_t t0, float* y,
                 int64_t y_stride, int64_t valid_last) {
   using F = typename V::F;
-  // Enough independent FMAs in flight to hide latency; the same for every tile size, so that a
-  // row's result does not depend on how many rows or panels are computed with it (batched
-  // sequences, thread splits): each output sums k = c mod kChains in chain c, then the chains.
-  constexpr int kChains = 4;
+  // The same for every tile size, so that a row's result does not depend on how many rows or
+  // panels are computed with it (batched sequences, thread splits): each output sums
+  // k = c mod kChains in chain c, then the chains. Two chains keep decode's one-row tile (memory
+  // bound, a fraction of an FMA per cycle) clear of the FMA latency and leave prefill the
+  // registers for 2 panels x 6 rows; with four, a tile was held to 2 x 3 and its loads and
+  // conversions took the FMAs' issue slots (45-50% of the FMA peak, 55-65% now).
+  constexpr int kChains = 2;
   constexpr int64_t kStep = 2 * kPanelRows * (kType == TensorType::F32 ? 2 : 1);
   F acc[T][P][kChains];
   const float* xr[T];
@@ -73,10 +76,9 @@ void float_gemm(const MatrixView& w, const FloatRows& x, int64_t n_rows, float* 
   for (int64_t r0 = 0; r0 < n_rows; r0 += kRowBlock) {
     const int64_t r1 = std::min(n_rows, r0 + kRowBlock);
     int64_t p = panel_begin;
-    // Pairs of panels (only the second can be the matrix's short last panel), then one alone.
-    // F32 has no conversion to share and measured slower in pairs (more load traffic per FMA);
-    // decode (fewer rows than a pair tile) measured slower end to end too: pairs only in prefill.
-    if constexpr (V::kFloatPanels == 2 && kType != TensorType::F32) {
+    // Pairs of panels (only the second can be the matrix's short last panel), then one alone;
+    // decode (fewer rows than a pair tile) measured slower in pairs end to end: prefill only.
+    if constexpr (V::kFloatPanels == 2) {
       for (; r1 - r0 >= V::kFloatPairTile && p + 2 <= panel_end; p += 2) {
         for_tiles<V::kFloatPairTile>(r0, r1, [&](auto tile, int64_t t0) {
           float_tile<V, kType, 2, decltype(tile)::value>(base + p * stride, stride, w.cols, x, t0, y + p * kPanelRows,

@@ -21,7 +21,8 @@ struct Avx2Simd {
   // Only 16 registers: smaller tiles than AVX-512.
   static constexpr int kInt8Tile = 2;
   static constexpr int kInt8PairTile = 0;  // no panel pairs in int8 kernels
-  static constexpr int kFloatTile = 1;
+  // Float kernels: 3 rows x 2 chains x 2 halves = 12 accumulators.
+  static constexpr int kFloatTile = 3;
   static constexpr int kFloatPanels = 1;  // panels per register tile, float kernels
   static constexpr int kFloatPairTile = 1;
 

@@ -19,10 +19,10 @@ struct Avx512Simd {
   static constexpr int kInt8Tile = 4;  // activation rows per register tile, int8 kernels
   // Int8 kernels in prefill on pairs of panels: 2 panels x 3 rows (x 2 planes when split).
   static constexpr int kInt8PairTile = 3;
-  static constexpr int kFloatTile = 4;  // activation rows per register tile, float kernels
-  // Float kernels on pairs of panels: 2 panels x 3 rows x 4 chains = 24 accumulators.
+  static constexpr int kFloatTile = 8;  // activation rows per register tile, float kernels
+  // Float kernels on pairs of panels: 2 panels x 6 rows x 2 chains = 24 accumulators.
   static constexpr int kFloatPanels = 2;
-  static constexpr int kFloatPairTile = 3;
+  static constexpr int kFloatPairTile = 6;
 
   static I load(const uint8_t* p) { return _mm512_loadu_si512(p); }
   static I low_nibbles(I v) { return _mm512_and_si512(v, _mm512_set1_epi8(0x0f)); }
