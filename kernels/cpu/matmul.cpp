@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/gemm/packed_layout.h"
+#include "kernels/cpu/stream_buffer.h"
 
 namespace phirun {
 
@@ -23,7 +24,7 @@ MatrixView cpu_prepare_weight(const MatrixView& weight, WeightBuffer& storage) {
   if (weight.layout != MatrixLayout::RowMajor || !gemm_kernels(active_isa())) return weight;
   if (is_block_type(weight.type) && weight.cols % 32 != 0) return weight;
   const auto bytes = size_t(packed_matrix_bytes(weight.type, weight.rows, weight.cols));
-  storage.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+  storage.reset(allocate_stream_buffer(bytes));
   if (!storage)
     throw std::runtime_error("out of memory repacking a weight matrix of " + std::to_string(bytes) + " bytes");
   pack_panels(weight, storage.get());

@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/gemm/prefetch.h"
 #include "kernels/cpu/op_kernels.h"
+#include "kernels/cpu/stream_buffer.h"
 #include "kernels/ops.h"
 
 namespace phirun {
@@ -66,7 +67,7 @@ double probe_read_bandwidth(ThreadPool& pool, uint64_t bytes) {
   const int64_t chunks = std::max<int64_t>(1, int64_t((bytes + kChunkFloats * 4 - 1) / (kChunkFloats * 4)));
   const int64_t floats = chunks * kChunkFloats;
   std::unique_ptr<float[], FreeDeleter> buffer(
-      static_cast<float*>(std::aligned_alloc(4096, size_t(floats) * sizeof(float))));
+      reinterpret_cast<float*>(allocate_stream_buffer(size_t(floats) * sizeof(float))));
   if (!buffer)
     throw std::runtime_error("read-bandwidth probe: cannot allocate " + std::to_string(floats * 4) + " bytes");
   // Small integers, written once: the pages are real (not the shared zero page), and no sum is
