@@ -249,7 +249,7 @@ void block_float_gemm(const MatrixView& w, const FloatRows& x, int64_t n_rows, f
     for (int64_t p = panel_begin; p < panel_end; ++p) {
       const uint8_t* panel = base + p * blocks * panel_step_bytes(Fmt::kType);
       const int64_t valid = std::min<int64_t>(kPanelRows, w.rows - p * kPanelRows);
-      for_tiles<V::kFloatTile>(r0, r1, [&](auto tile, int64_t t0) {
+      for_tiles<V::kBlockFloatTile>(r0, r1, [&](auto tile, int64_t t0) {
         block_float_tile<V, Fmt, decltype(tile)::value>(panel, blocks, x, t0, y + p * kPanelRows, y_stride, valid);
       });
     }

@@ -23,6 +23,7 @@ struct Avx2Simd {
   static constexpr int kInt8PairTile = 0;  // no panel pairs in int8 kernels
   // Float kernels: 3 rows x 2 chains x 2 halves = 12 accumulators.
   static constexpr int kFloatTile = 3;
+  static constexpr int kBlockFloatTile = 1;  // block types with float activations
   static constexpr int kFloatPanels = 1;  // panels per register tile, float kernels
   static constexpr int kFloatPairTile = 1;
 

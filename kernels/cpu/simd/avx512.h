@@ -20,6 +20,7 @@ struct Avx512Simd {
   // Int8 kernels in prefill on pairs of panels: 2 panels x 3 rows (x 2 planes when split).
   static constexpr int kInt8PairTile = 3;
   static constexpr int kFloatTile = 8;  // activation rows per register tile, float kernels
+  static constexpr int kBlockFloatTile = 4;  // block types with float activations
   // Float kernels on pairs of panels: 2 panels x 6 rows x 2 chains = 24 accumulators.
   static constexpr int kFloatPanels = 2;
   static constexpr int kFloatPairTile = 6;

@@ -22,6 +22,7 @@ struct NeonSimd {
   static constexpr int kInt8Tile = 2;
   static constexpr int kInt8PairTile = 0;  // no panel pairs in int8 kernels
   static constexpr int kFloatTile = 1;
+  static constexpr int kBlockFloatTile = 1;  // block types with float activations
   static constexpr int kFloatPanels = 1;  // panels per register tile, float kernels
   static constexpr int kFloatPairTile = 1;
 
