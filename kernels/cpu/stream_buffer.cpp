@@ -20,7 +20,8 @@ uint8_t* allocate_stream_buffer(size_t bytes) {
   void* memory = nullptr;
   if (::posix_memalign(&memory, alignment, rounded) != 0) return nullptr;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  // Advice only: where THP is off ("never") this fails and the 4 KiB pages remain.
+  // Advice only: a kernel without THP refuses it and one with THP set to "never" ignores it; either
+  // way the buffer stays on 4 KiB pages, so the result is not checked.
   if (const size_t whole = rounded / kHugePage * kHugePage; whole > 0) ::madvise(memory, whole, MADV_HUGEPAGE);
 #endif
   return static_cast<uint8_t*>(memory);

@@ -1,6 +1,7 @@
 // Memory the kernels stream through once per token: the repacked weights, and the read-bandwidth
-// probe that measures them. Aligned to 2 MiB and advised onto transparent huge pages (Linux), so
-// that a decode step's walk through gigabytes of weights does not miss the TLB every 4 KiB.
+// probe that measures them. Buffers of 2 MiB or more are aligned to 2 MiB and advised onto
+// transparent huge pages (Linux), so that a decode step's walk through gigabytes of weights does
+// not miss the TLB every 4 KiB; smaller ones are aligned to a cache line.
 #pragma once
 
 #include <cstddef>
